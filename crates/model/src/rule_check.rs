@@ -1,0 +1,279 @@
+//! The rules of `PROFILE.md` as pure functions.
+//!
+//! Given a request body (and for updates the current report and today's date) these
+//! functions say which rules it breaks. The reference server enforces exactly these; the
+//! harness predicts with them what any server must answer.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use time::{Date, Duration, Month};
+
+use crate::enums::{Format, ResultAction, ScheduleType};
+use crate::error_body::{ErrorBody, ErrorCode};
+use crate::id::Id;
+use crate::report::{Period, Report, ReportParameters, ReportPost, ReportPut, Schedule};
+use crate::rules::Rule;
+
+/// A request that breaks a rule: which rule, why, and the answer the profile requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: Rule,
+    /// The HTTP status the profile requires for it.
+    pub status: u16,
+    /// The `error.code` the profile requires for it (ERR-2).
+    pub code: i64,
+    /// Human-readable, starting with the rule ID.
+    pub message: String,
+}
+
+impl Violation {
+    fn new(rule: Rule, status: u16, code: i64, reason: impl fmt::Display) -> Violation {
+        Violation { rule, status, code, message: format!("{rule}: {reason}") }
+    }
+
+    /// A business-rule rejection: 400 with code 1027 (ERR-2).
+    pub fn business(rule: Rule, reason: impl fmt::Display) -> Violation {
+        Violation::new(rule, 400, ErrorCode::BUSINESS_RULES, reason)
+    }
+
+    /// A schema rejection: 400 with code 400 (ERR-2).
+    pub fn schema(rule: Rule, reason: impl fmt::Display) -> Violation {
+        Violation::new(rule, 400, 400, reason)
+    }
+
+    /// A wrong media type: 415.
+    pub fn media_type(rule: Rule, reason: impl fmt::Display) -> Violation {
+        Violation::new(rule, 415, 415, reason)
+    }
+
+    /// The `errorScheme` body that reports this violation.
+    pub fn to_error_body(&self) -> ErrorBody {
+        ErrorBody::new(self.code, self.message.clone()).with_rule(self.rule)
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// A report is *scheduled* while it will still run: every `monthly` report, and a `once`
+/// report whose `generation_date` lies after today (PROFILE.md, Terms).
+pub fn is_scheduled(report: &Report, today: Date) -> bool {
+    match report.schedule.schedule_type {
+        ScheduleType::Monthly => true,
+        ScheduleType::Once => report.generation_date > today,
+    }
+}
+
+/// Whether a `Content-Type` header value names JSON (`application/json`, any parameters).
+pub fn is_json_media_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// CRT-5 / UPD-8: the body must be sent as `application/json`.
+pub fn check_media_type(content_type: Option<&str>, rule: Rule) -> Result<(), Violation> {
+    if is_json_media_type(content_type) {
+        Ok(())
+    } else {
+        let seen = content_type.unwrap_or("no Content-Type");
+        Err(Violation::media_type(rule, format!("the body must be application/json, not {seen}")))
+    }
+}
+
+/// Parses a `POST /reports` body: not JSON breaks CRT-5, not `reportPost` breaks CRT-4.
+pub fn parse_create(body: &[u8]) -> Result<ReportPost, Violation> {
+    parse_strict(body, "reportPost", Rule::Crt5, Rule::Crt4)
+}
+
+/// Parses a `PUT /reports/{id}` body: not JSON breaks UPD-8, not `reportPut` breaks UPD-5.
+pub fn parse_update(body: &[u8]) -> Result<ReportPut, Violation> {
+    parse_strict(body, "reportPut", Rule::Upd8, Rule::Upd5)
+}
+
+fn parse_strict<T: DeserializeOwned>(
+    body: &[u8],
+    schema: &str,
+    not_json: Rule,
+    not_schema: Rule,
+) -> Result<T, Violation> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let at = if path == "." { String::new() } else { format!(" at `{path}`") };
+                Violation::schema(not_schema, format!("the body does not match {schema}{at}: {inner}"))
+            }
+            _ => not_json_violation(not_json, &inner),
+        }
+    })?;
+    deserializer.end().map_err(|err| not_json_violation(not_json, &err))?;
+    Ok(parsed)
+}
+
+fn not_json_violation(rule: Rule, err: &serde_json::Error) -> Violation {
+    Violation::schema(rule, format!("the body is not JSON: {err}"))
+}
+
+/// The business rules a create breaks (CRT-2, CRT-3), in the profile's order.
+pub fn create_violations(post: &ReportPost, today: Date) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    match post.result_action {
+        ResultAction::Send if post.recipients.is_empty() => {
+            violations.push(Violation::business(Rule::Crt2, "result_action `send` needs non-empty recipients"));
+        }
+        ResultAction::Save if !post.recipients.is_empty() => {
+            violations.push(Violation::business(Rule::Crt2, "result_action `save` must not carry recipients"));
+        }
+        _ => {}
+    }
+    if let Some(period) = &post.parameters.period {
+        if period.start > period.end {
+            violations.push(Violation::business(Rule::Crt3, "the period starts after it ends"));
+        }
+        if period.end > today {
+            violations.push(Violation::business(Rule::Crt3, "the period ends in the future"));
+        }
+    }
+    violations
+}
+
+/// The business rules an update of `current` breaks (UPD-1, UPD-2, UPD-3), in the
+/// profile's order. Parse the body with [`parse_update`] first (UPD-5).
+pub fn update_violations(current: &Report, put: &ReportPut, today: Date) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    if !is_scheduled(current, today) {
+        violations.push(Violation::business(
+            Rule::Upd1,
+            format!(
+                "only scheduled reports can be updated; this one-time report's generation date {} is not after today",
+                crate::date::format_day(current.generation_date)
+            ),
+        ));
+    }
+    let changed = changed_fixed_parameters(&current.parameters, put);
+    if !changed.is_empty() {
+        violations.push(Violation::business(
+            Rule::Upd2,
+            format!(
+                "only parameters.kind and parameters.level can be changed; the body changes {}",
+                changed.join(", ")
+            ),
+        ));
+    }
+    if let Some(recipients) = &put.recipients {
+        match current.result_action {
+            ResultAction::Save if !recipients.is_empty() => violations.push(Violation::business(
+                Rule::Upd3,
+                "recipients can be set only on a report whose result_action is `send`",
+            )),
+            ResultAction::Send if recipients.is_empty() => violations.push(Violation::business(
+                Rule::Upd3,
+                "a report whose result_action is `send` needs non-empty recipients",
+            )),
+            _ => {}
+        }
+    }
+    violations
+}
+
+/// The names of the parameters other than `kind` and `level` that `put` would change.
+fn changed_fixed_parameters(current: &ReportParameters, put: &ReportPut) -> Vec<&'static str> {
+    let Some(new) = &put.parameters else { return Vec::new() };
+    let mut changed = Vec::new();
+    if new.tenant_id.is_some_and(|tenant| tenant != current.tenant_id) {
+        changed.push("parameters.tenant_id");
+    }
+    if new.formats.as_ref().is_some_and(|formats| *formats != current.formats) {
+        changed.push("parameters.formats");
+    }
+    if new.period.is_some_and(|period| period != current.period) {
+        changed.push("parameters.period");
+    }
+    // An unset flag reads as `false`: sending `false` for it changes nothing.
+    if new.hide_zero_usage.is_some_and(|flag| flag != current.hide_zero_usage.unwrap_or(false)) {
+        changed.push("parameters.hide_zero_usage");
+    }
+    if new.show_skus.is_some_and(|flag| flag != current.show_skus.unwrap_or(false)) {
+        changed.push("parameters.show_skus");
+    }
+    changed
+}
+
+/// The report a valid create makes, with the defaults of CRT-7: formats `["csv"]`, the
+/// previous calendar month, no recipients, enabled, and for a `once` report generated
+/// today. A `monthly` report's `generation_date` is its next run, the first of next
+/// month (the documents leave it open; see ARCHITECTURE.md).
+pub fn new_report(post: &ReportPost, id: Id, version: i64, today: Date) -> Report {
+    let parameters = &post.parameters;
+    let generation_date = post.generation_date.unwrap_or_else(|| match post.schedule.schedule_type {
+        ScheduleType::Once => today,
+        ScheduleType::Monthly => first_of_next_month(today),
+    });
+    Report {
+        id,
+        version,
+        result_action: post.result_action,
+        recipients: post.recipients.clone(),
+        parameters: ReportParameters {
+            tenant_id: parameters.tenant_id,
+            level: parameters.level,
+            formats: parameters.formats.clone().unwrap_or_else(|| vec![Format::Csv]),
+            kind: parameters.kind,
+            period: parameters.period.unwrap_or_else(|| previous_month(today)),
+            hide_zero_usage: parameters.hide_zero_usage,
+            show_skus: parameters.show_skus,
+        },
+        schedule: Schedule {
+            enabled: post.schedule.enabled.unwrap_or(true),
+            schedule_type: post.schedule.schedule_type,
+        },
+        generation_date,
+    }
+}
+
+/// `current` with an accepted PUT applied; the version is left to the caller. Only call
+/// it when [`update_violations`] found nothing.
+pub fn apply_update(current: &Report, put: &ReportPut) -> Report {
+    let mut updated = current.clone();
+    if let Some(parameters) = &put.parameters {
+        if let Some(kind) = parameters.kind {
+            updated.parameters.kind = kind;
+        }
+        if let Some(level) = parameters.level {
+            updated.parameters.level = level;
+        }
+    }
+    if let Some(recipients) = &put.recipients {
+        updated.recipients = recipients.clone();
+    }
+    if let Some(schedule) = put.schedule {
+        updated.schedule.enabled = schedule.enabled;
+    }
+    updated
+}
+
+/// The calendar month before the one `today` falls in.
+pub fn previous_month(today: Date) -> Period {
+    let first_of_this_month = today.replace_day(1).unwrap_or(today);
+    let end = first_of_this_month - Duration::days(1);
+    let start = end.replace_day(1).unwrap_or(end);
+    Period { start, end }
+}
+
+/// The first day of the month after the one `today` falls in.
+pub fn first_of_next_month(today: Date) -> Date {
+    let (year, month) = match today.month() {
+        Month::December => (today.year() + 1, Month::January),
+        month => (today.year(), month.next()),
+    };
+    Date::from_calendar_date(year, month, 1).unwrap_or(today)
+}

@@ -1,0 +1,64 @@
+//! Data-driven: every case in `cases/requests.json` is one request body and the rule it
+//! must break (or `null` when it is valid). Add a case there, not a test here.
+
+use reportcheck_model::rule_check::{create_violations, parse_create, parse_update, update_violations};
+use reportcheck_model::{Report, date};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    operation: Operation,
+    #[serde(default)]
+    today: Option<String>,
+    #[serde(default)]
+    current: Option<Report>,
+    /// The body as JSON, or `raw` as exact text.
+    #[serde(default)]
+    body: Option<serde_json::Value>,
+    #[serde(default)]
+    raw: Option<String>,
+    expect: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Operation {
+    Create,
+    Update,
+}
+
+#[test]
+fn request_cases() {
+    let text = include_str!("cases/requests.json");
+    let cases: Vec<Case> = serde_json::from_str(text).expect("cases/requests.json parses");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let today = date::parse_day(case.today.as_deref().unwrap_or("2017-05-07")).expect("today is a date");
+        let body = match (&case.body, &case.raw) {
+            (Some(json), None) => serde_json::to_vec(json).expect("body"),
+            (None, Some(raw)) => raw.clone().into_bytes(),
+            _ => panic!("{}: give exactly one of body and raw", case.name),
+        };
+        let first_rule = match case.operation {
+            Operation::Create => match parse_create(&body) {
+                Err(violation) => Some(violation.rule),
+                Ok(post) => create_violations(&post, today).first().map(|v| v.rule),
+            },
+            Operation::Update => match parse_update(&body) {
+                Err(violation) => Some(violation.rule),
+                Ok(put) => {
+                    let current =
+                        case.current.as_ref().unwrap_or_else(|| panic!("{}: update needs current", case.name));
+                    update_violations(current, &put, today).first().map(|v| v.rule)
+                }
+            },
+        };
+        let found = first_rule.map(|rule| rule.id().to_owned());
+        if found != case.expect {
+            failures.push(format!("{}: expected {:?}, found {:?}", case.name, case.expect, found));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
