@@ -1,0 +1,41 @@
+//! How a reference server instance behaves where the profile leaves a choice.
+
+use std::time::Duration;
+
+use reportcheck_model::Date;
+
+/// Settings of one server instance. `Config::default()` is the reference behaviour.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Fixes the server's "today"; `None` reads the UTC clock.
+    pub today: Option<Date>,
+    /// How long an access token lives (the platform's is two hours).
+    pub token_lifetime: Duration,
+    /// How long a stored report stays `in_progress` before it is `saved`.
+    pub save_delay: Duration,
+    /// The largest request body accepted; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// How versions are numbered.
+    pub versions: VersionScheme,
+}
+
+/// Version numbering; the profile allows any increasing integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionScheme {
+    /// 1, 2, 3, ...
+    Sequential,
+    /// Milliseconds since the Unix epoch, bumped when two writes share a millisecond.
+    UnixMillis,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            today: None,
+            token_lifetime: Duration::from_secs(2 * 60 * 60),
+            save_delay: Duration::from_millis(250),
+            max_body_bytes: 64 * 1024,
+            versions: VersionScheme::Sequential,
+        }
+    }
+}

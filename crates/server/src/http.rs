@@ -1,0 +1,241 @@
+//! Routes and handlers: HTTP in, store operations, HTTP out. No rule is decided here;
+//! handlers only read requests in the order the profile implies (auth, id, existence,
+//! media type, body) and hand over to the store and the model.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use base64::Engine as _;
+use reportcheck_model::rule_check::{self, Violation};
+use reportcheck_model::{Id, Rule};
+
+use crate::failure::{Failure, TokenFailure, ensure_json_errors};
+use crate::store::{Caller, Store};
+
+type Shared = State<Arc<Store>>;
+
+/// The whole API under `/api/2`.
+pub fn router(store: Arc<Store>) -> Router {
+    let limit = store.config().max_body_bytes;
+    Router::new()
+        .route("/api/2/idp/token", post(token))
+        .route("/api/2/clients/{client_id}", get(client))
+        .route("/api/2/reports", post(create))
+        .route("/api/2/reports/{report_id}", get(fetch).put(update).delete(delete))
+        .route("/api/2/reports/{report_id}/stored", get(stored))
+        .route("/api/2/reports/{report_id}/stored/{stored_id}", get(download))
+        .route("/api/2/tenants/{tenant_id}/reports", get(list))
+        .fallback(|| async { Failure::not_found("no such endpoint", Rule::Err1) })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::map_response(ensure_json_errors))
+        .with_state(store)
+}
+
+async fn token(State(store): Shared, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    issue_token(&store, &headers, body).map_or_else(IntoResponse::into_response, |token| {
+        let mut response = Json(token).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    })
+}
+
+fn issue_token(
+    store: &Store,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<reportcheck_model::Token, TokenFailure> {
+    let invalid = |description: &str| TokenFailure::new(StatusCode::BAD_REQUEST, "invalid_request", description);
+    let body = body.map_err(|_| invalid("the request body could not be read"))?;
+    let form_type = content_type(headers)
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if !form_type {
+        return Err(invalid("the body must be application/x-www-form-urlencoded"));
+    }
+    let mut grant_type = None;
+    let mut form_id = None;
+    let mut form_secret = None;
+    for (key, value) in form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "grant_type" => grant_type = Some(value.into_owned()),
+            "client_id" => form_id = Some(value.into_owned()),
+            "client_secret" => form_secret = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    match grant_type.as_deref() {
+        None => return Err(invalid("grant_type is required")),
+        Some("client_credentials") => {}
+        Some(_) => {
+            return Err(TokenFailure::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            ));
+        }
+    }
+    let unauthorized = || TokenFailure::new(StatusCode::UNAUTHORIZED, "invalid_client", "invalid client credentials");
+    let (client_id, secret) = match (basic_credentials(headers), form_id, form_secret) {
+        (Some(credentials), _, _) => credentials.ok_or_else(unauthorized)?,
+        (None, Some(id), Some(secret)) => (id, secret),
+        _ => return Err(unauthorized()),
+    };
+    store.issue_token(&client_id, &secret)
+}
+
+async fn client(State(store): Shared, headers: HeaderMap, Path(client_id): Path<String>) -> Result<Response, Failure> {
+    // `/clients` accepts Basic authentication as well as a bearer token.
+    let caller = match basic_credentials(&headers) {
+        Some(Some((id, secret))) => store.authenticate_basic(&id, &secret)?,
+        Some(None) => return Err(Failure::unauthenticated("the Basic credentials are malformed")),
+        None => caller(&store, &headers)?,
+    };
+    let client_id = parse_id(&client_id, Rule::Auth4)?;
+    Ok(Json(store.client(caller, client_id)?).into_response())
+}
+
+async fn create(State(store): Shared, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+    let caller = caller(&store, &headers)?;
+    rule_check::check_media_type(content_type(&headers), Rule::Crt5)?;
+    let body = read_body(&store, body)?;
+    let post = rule_check::parse_create(&body)?;
+    Ok(Json(store.create(caller, &post)?).into_response())
+}
+
+async fn fetch(State(store): Shared, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Failure> {
+    let caller = caller(&store, &headers)?;
+    let id = parse_id(&id, Rule::Get3)?;
+    Ok(Json(store.get(caller, id)?).into_response())
+}
+
+async fn update(
+    State(store): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let caller = caller(&store, &headers)?;
+    let id = parse_id(&id, Rule::Get3)?;
+    // An unknown or foreign report is 404 whatever the body says.
+    store.check_visible(caller, id, Rule::Upd8)?;
+    rule_check::check_media_type(content_type(&headers), Rule::Upd8)?;
+    let body = read_body(&store, body)?;
+    let put = rule_check::parse_update(&body)?;
+    Ok(Json(store.update(caller, id, &put)?).into_response())
+}
+
+async fn delete(State(store): Shared, headers: HeaderMap, Path(id): Path<String>, uri: Uri) -> Result<Response, Failure> {
+    let caller = caller(&store, &headers)?;
+    let id = parse_id(&id, Rule::Get3)?;
+    let version = uri.query().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == "version").map(|(_, value)| value.into_owned())
+    });
+    store.delete(caller, id, version.as_deref())?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list(State(store): Shared, headers: HeaderMap, Path(tenant_id): Path<String>) -> Result<Response, Failure> {
+    let caller = caller(&store, &headers)?;
+    let tenant_id = parse_id(&tenant_id, Rule::Lst1)?;
+    Ok(Json(store.list(caller, tenant_id)?).into_response())
+}
+
+async fn stored(State(store): Shared, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Failure> {
+    let caller = caller(&store, &headers)?;
+    let id = parse_id(&id, Rule::Get3)?;
+    Ok(Json(store.stored(caller, id)?).into_response())
+}
+
+async fn download(
+    State(store): Shared,
+    headers: HeaderMap,
+    Path((id, stored_id)): Path<(String, String)>,
+) -> Result<Response, Failure> {
+    let caller = caller(&store, &headers)?;
+    let id = parse_id(&id, Rule::Get3)?;
+    let stored_id = parse_id(&stored_id, Rule::Sto4)?;
+    let file = store.download(caller, id, stored_id)?;
+    let gzip = accepts_gzip(&headers);
+    let mut response = if gzip { file.gzip } else { file.plain }.into_response();
+    let response_headers = response.headers_mut();
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.format.media_type()));
+    response_headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
+}
+
+/// AUTH-3: the caller behind `Authorization: Bearer <token>`.
+fn caller(store: &Store, headers: &HeaderMap) -> Result<Caller, Failure> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| Failure::unauthenticated("no Authorization header"))?
+        .to_str()
+        .map_err(|_| Failure::unauthenticated("the Authorization header is not text"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            store.authenticate(token.trim())
+        }
+        _ => Err(Failure::unauthenticated("the Authorization header is not a bearer token")),
+    }
+}
+
+/// `Some(Some((id, secret)))` for well-formed Basic credentials, `Some(None)` for a
+/// malformed Basic header, `None` when there is none.
+fn basic_credentials(headers: &HeaderMap) -> Option<Option<(String, String)>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok();
+    Some(decoded.and_then(|bytes| String::from_utf8(bytes).ok()).and_then(|text| {
+        text.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+    }))
+}
+
+fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok())
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|value| value.to_str().ok()).any(|value| {
+        value.split(',').any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|param| param.replace(' ', "") == "q=0" || param.replace(' ', "") == "q=0.0");
+            name.eq_ignore_ascii_case("gzip") && !refused
+        })
+    })
+}
+
+fn read_body(store: &Store, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Failure::payload_too_large(store.config().max_body_bytes)
+        } else {
+            Failure::new(StatusCode::BAD_REQUEST, "The request body could not be read.").rule(Rule::Err3)
+        }
+    })
+}
+
+/// A path id that is not a lower-case UUID: 400 (GET-3 allows 400 or 404).
+fn parse_id(text: &str, rule: Rule) -> Result<Id, Failure> {
+    text.parse().map_err(|_| Failure::from(Violation::schema(rule, format!("`{}` is not a lower-case UUID", shorten(text)))))
+}
+
+/// Echoed input is cut short, so an error body never carries a large or secret payload.
+fn shorten(text: &str) -> String {
+    let mut short: String = text.chars().take(40).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}

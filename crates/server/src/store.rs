@@ -1,0 +1,376 @@
+//! The server's state and every operation on it. Each operation validates completely
+//! before it changes anything, and every write to a report happens under one lock, so
+//! concurrent writes are serialised (UPD-9) and a rejected request changes nothing.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use parking_lot::{Mutex, RwLock};
+use reportcheck_model::rule_check::{self, Violation};
+use reportcheck_model::{
+    ApiClient, ClientStatus, ClientType, Date, Format, Id, Report, ReportPost, ReportPut, ResultAction, Rule,
+    ScheduleType, Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token, TokenEndpointAuthMethod,
+    UuidList,
+};
+
+use crate::config::{Config, VersionScheme};
+use crate::content;
+use crate::failure::{Failure, TokenFailure};
+use crate::fixture::Fixture;
+
+/// Who is calling: the API client behind a valid token.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub client_id: Id,
+    pub tenant_id: Id,
+}
+
+#[derive(Debug)]
+struct Grant {
+    caller: Caller,
+    expires_at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Reports {
+    by_id: HashMap<Id, Entry>,
+    next_seq: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// Creation order, for listing.
+    seq: u64,
+    report: Report,
+    generation: Option<Generation>,
+}
+
+/// The stored reports of a generated `save` report.
+#[derive(Debug)]
+struct Generation {
+    started: Instant,
+    created_at: Timestamp,
+    files: Vec<StoredFile>,
+}
+
+/// One generated file, kept both plain and gzip-compressed.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub id: Id,
+    pub format: Format,
+    pub plain: Bytes,
+    pub gzip: Bytes,
+}
+
+/// The state of one reference server.
+#[derive(Debug)]
+pub struct Store {
+    config: Config,
+    fixture: Fixture,
+    tokens: Mutex<HashMap<String, Grant>>,
+    reports: RwLock<Reports>,
+}
+
+impl Store {
+    pub fn new(config: Config, fixture: Fixture) -> Store {
+        Store { config, fixture, tokens: Mutex::default(), reports: RwLock::default() }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn today(&self) -> Date {
+        self.config.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date())
+    }
+
+    /// AUTH-1 / AUTH-2: client credentials for a token.
+    pub fn issue_token(&self, client_id: &str, secret: &str) -> Result<Token, TokenFailure> {
+        let client = client_id
+            .parse::<Id>()
+            .ok()
+            .and_then(|id| self.fixture.client(id))
+            .filter(|client| constant_time_eq(client.client_secret.expose().as_bytes(), secret.as_bytes()))
+            .ok_or_else(|| TokenFailure::new(StatusCode::UNAUTHORIZED, "invalid_client", "invalid client credentials"))?;
+        let access_token = random_token();
+        let lifetime = self.config.token_lifetime;
+        let now = Instant::now();
+        let mut tokens = self.tokens.lock();
+        tokens.retain(|_, grant| grant.expires_at > now);
+        tokens.insert(
+            access_token.clone(),
+            Grant { caller: Caller { client_id: client.client_id, tenant_id: client.tenant_id }, expires_at: now + lifetime },
+        );
+        let unix_now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        Ok(Token {
+            access_token: Secret::new(access_token),
+            token_type: "bearer".to_owned(),
+            id_token: Secret::new(id_token(client.client_id)),
+            expires_in: Some(seconds(lifetime)),
+            expires_on: Some(i64::try_from(unix_now).unwrap_or(i64::MAX).saturating_add(seconds(lifetime))),
+            refresh_token: None,
+        })
+    }
+
+    /// AUTH-3: the caller behind a bearer token.
+    pub fn authenticate(&self, token: &str) -> Result<Caller, Failure> {
+        let tokens = self.tokens.lock();
+        match tokens.get(token) {
+            Some(grant) if grant.expires_at > Instant::now() => Ok(grant.caller),
+            Some(_) => Err(Failure::unauthenticated("the access token has expired")),
+            None => Err(Failure::unauthenticated("the access token is not known")),
+        }
+    }
+
+    /// Basic authentication with a client's own credentials (accepted by `/clients`).
+    pub fn authenticate_basic(&self, client_id: &str, secret: &str) -> Result<Caller, Failure> {
+        client_id
+            .parse::<Id>()
+            .ok()
+            .and_then(|id| self.fixture.client(id))
+            .filter(|client| constant_time_eq(client.client_secret.expose().as_bytes(), secret.as_bytes()))
+            .map(|client| Caller { client_id: client.client_id, tenant_id: client.tenant_id })
+            .ok_or_else(|| Failure::unauthenticated("the client credentials are not valid"))
+    }
+
+    /// AUTH-4: an API client in the caller's subtree.
+    pub fn client(&self, caller: Caller, client_id: Id) -> Result<ApiClient, Failure> {
+        let client = self.fixture.client(client_id).ok_or_else(|| Failure::not_found("no such client", Rule::Auth4))?;
+        if !self.fixture.is_within(client.tenant_id, caller.tenant_id) {
+            return Err(Failure::forbidden(Rule::Auth4));
+        }
+        Ok(ApiClient {
+            client_id: client.client_id,
+            tenant_id: client.tenant_id,
+            client_secret_expires_at: 0,
+            client_type: ClientType::ApiClient,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            created_at: "2026-01-01T00:00:00+00:00".parse().ok(),
+            created_by: client.tenant_id.to_string(),
+            last_access_at: None,
+            last_access_from_ip: None,
+            status: ClientStatus::Enabled,
+            data: Some(serde_json::Map::from_iter([("client_name".to_owned(), "reportcheck fixture".into())])),
+            redirect_uris: None,
+            origin_id: None,
+        })
+    }
+
+    /// CRT-*: creates a report from a parsed body.
+    pub fn create(&self, caller: Caller, post: &ReportPost) -> Result<Report, Failure> {
+        if !self.fixture.is_within(post.parameters.tenant_id, caller.tenant_id) {
+            return Err(Failure::forbidden(Rule::Crt6));
+        }
+        let today = self.today();
+        if let Some(violation) = rule_check::create_violations(post, today).into_iter().next() {
+            return Err(violation.into());
+        }
+        let report = rule_check::new_report(post, Id::new_v4(), self.next_version(None), today);
+        let generation = self.generation_due(&report, today).then(|| self.generate(&report));
+        let mut reports = self.reports.write();
+        let seq = reports.next_seq;
+        reports.next_seq += 1;
+        reports.by_id.insert(report.id, Entry { seq, report: report.clone(), generation });
+        Ok(report)
+    }
+
+    /// GET-1: a report the caller may see.
+    pub fn get(&self, caller: Caller, id: Id) -> Result<Report, Failure> {
+        let reports = self.reports.read();
+        self.visible(&reports, caller, id, Rule::Get2).map(|entry| entry.report.clone())
+    }
+
+    /// Whether a report exists and the caller may see it (SEC-1 answers 404, as unknown).
+    pub fn check_visible(&self, caller: Caller, id: Id, rule: Rule) -> Result<(), Failure> {
+        let reports = self.reports.read();
+        self.visible(&reports, caller, id, rule).map(|_| ())
+    }
+
+    /// UPD-*: applies a parsed PUT body, all checks and the write under one lock.
+    pub fn update(&self, caller: Caller, id: Id, put: &ReportPut) -> Result<Report, Failure> {
+        let today = self.today();
+        let mut reports = self.reports.write();
+        let entry = self.visible_mut(&mut reports, caller, id, Rule::Upd8)?;
+        if let Some(violation) = rule_check::update_violations(&entry.report, put, today).into_iter().next() {
+            return Err(violation.into());
+        }
+        let mut updated = rule_check::apply_update(&entry.report, put);
+        updated.version = self.next_version(Some(entry.report.version));
+        entry.report = updated.clone();
+        Ok(updated)
+    }
+
+    /// DEL-*: deletes a report at its current version.
+    pub fn delete(&self, caller: Caller, id: Id, version: Option<&str>) -> Result<(), Failure> {
+        let mut reports = self.reports.write();
+        let entry = self.visible_mut(&mut reports, caller, id, Rule::Del4)?;
+        let version = match version {
+            None => return Err(Violation::schema(Rule::Del2, "the query parameter `version` is required").into()),
+            Some(text) => text.parse::<i64>().map_err(|_| {
+                Failure::from(Violation::schema(Rule::Del2, "the query parameter `version` must be an integer"))
+            })?,
+        };
+        if version != entry.report.version {
+            let message = format!("DEL-3: version mismatch: the report is at version {}", entry.report.version);
+            return Err(Failure {
+                status: StatusCode::CONFLICT,
+                body: reportcheck_model::ErrorBody::new(reportcheck_model::ErrorCode::VERSION_MISMATCH, message)
+                    .with_rule(Rule::Del3),
+            });
+        }
+        reports.by_id.remove(&id);
+        Ok(())
+    }
+
+    /// LST-1: the ids of a tenant's reports, oldest first.
+    pub fn list(&self, caller: Caller, tenant_id: Id) -> Result<UuidList, Failure> {
+        if self.fixture.tenant(tenant_id).is_none() {
+            return Err(Failure::not_found("no such tenant", Rule::Lst1));
+        }
+        if !self.fixture.is_within(tenant_id, caller.tenant_id) {
+            return Err(Failure::forbidden(Rule::Sec1));
+        }
+        let reports = self.reports.read();
+        let mut entries: Vec<&Entry> =
+            reports.by_id.values().filter(|entry| entry.report.parameters.tenant_id == tenant_id).collect();
+        entries.sort_by_key(|entry| entry.seq);
+        Ok(UuidList { items: entries.iter().map(|entry| entry.report.id).collect() })
+    }
+
+    /// STO-1/2/4: a report's stored reports, generating them once their day has come.
+    pub fn stored(&self, caller: Caller, id: Id) -> Result<StoredReportList, Failure> {
+        let today = self.today();
+        let mut reports = self.reports.write();
+        let entry = self.visible_mut(&mut reports, caller, id, Rule::Sto4)?;
+        if entry.generation.is_none() && self.generation_due(&entry.report, today) {
+            entry.generation = Some(self.generate(&entry.report));
+        }
+        let Some(generation) = &entry.generation else { return Ok(StoredReportList::default()) };
+        let status = self.status(generation);
+        let items = generation
+            .files
+            .iter()
+            .map(|file| StoredReport {
+                id: Some(file.id),
+                report_format: file.format,
+                size: Some(i64::try_from(file.gzip.len()).unwrap_or(i64::MAX)),
+                created_at: generation.created_at,
+                status,
+            })
+            .collect();
+        Ok(StoredReportList { items })
+    }
+
+    /// STO-3: the file of a saved stored report.
+    pub fn download(&self, caller: Caller, id: Id, stored_id: Id) -> Result<StoredFile, Failure> {
+        let reports = self.reports.read();
+        let entry = self.visible(&reports, caller, id, Rule::Sto4)?;
+        let generation = entry.generation.as_ref().ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
+        let file = generation
+            .files
+            .iter()
+            .find(|file| file.id == stored_id)
+            .ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
+        if self.status(generation) != StoredStatus::Saved {
+            return Err(Failure::new(StatusCode::CONFLICT, "The stored report is still being generated.").rule(Rule::Sto3));
+        }
+        Ok(file.clone())
+    }
+
+    /// How many reports are stored (for benchmarks and tests).
+    pub fn report_count(&self) -> usize {
+        self.reports.read().by_id.len()
+    }
+
+    fn visible<'a>(&self, reports: &'a Reports, caller: Caller, id: Id, rule: Rule) -> Result<&'a Entry, Failure> {
+        reports
+            .by_id
+            .get(&id)
+            .filter(|entry| self.fixture.is_within(entry.report.parameters.tenant_id, caller.tenant_id))
+            .ok_or_else(|| Failure::not_found("no such report", rule))
+    }
+
+    fn visible_mut<'a>(
+        &self,
+        reports: &'a mut Reports,
+        caller: Caller,
+        id: Id,
+        rule: Rule,
+    ) -> Result<&'a mut Entry, Failure> {
+        reports
+            .by_id
+            .get_mut(&id)
+            .filter(|entry| self.fixture.is_within(entry.report.parameters.tenant_id, caller.tenant_id))
+            .ok_or_else(|| Failure::not_found("no such report", rule))
+    }
+
+    fn next_version(&self, current: Option<i64>) -> i64 {
+        match self.config.versions {
+            VersionScheme::Sequential => current.map_or(1, |version| version + 1),
+            VersionScheme::UnixMillis => {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+                let now = i64::try_from(now).unwrap_or(i64::MAX);
+                current.map_or(now, |version| now.max(version + 1))
+            }
+        }
+    }
+
+    /// A one-time `save` report is generated on its generation date.
+    fn generation_due(&self, report: &Report, today: Date) -> bool {
+        report.result_action == ResultAction::Save
+            && report.schedule.schedule_type == ScheduleType::Once
+            && report.generation_date <= today
+    }
+
+    fn generate(&self, report: &Report) -> Generation {
+        let tenants = self.fixture.subtree(report.parameters.tenant_id);
+        let files = report
+            .parameters
+            .formats
+            .iter()
+            .map(|&format| {
+                let plain = content::render(report, format, &tenants);
+                let gzip = gzip(&plain);
+                StoredFile { id: Id::new_v4(), format, plain: plain.into(), gzip: gzip.into() }
+            })
+            .collect();
+        Generation { started: Instant::now(), created_at: Timestamp::now(), files }
+    }
+
+    fn status(&self, generation: &Generation) -> StoredStatus {
+        if generation.started.elapsed() >= self.config.save_delay { StoredStatus::Saved } else { StoredStatus::InProgress }
+    }
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// An opaque access token: 256 random bits as hex.
+fn random_token() -> String {
+    format!("{}{}", Id::new_v4().as_uuid().simple(), Id::new_v4().as_uuid().simple())
+}
+
+/// A JWT-shaped ID token (unsigned; nothing verifies it).
+fn id_token(client_id: Id) -> String {
+    use base64::Engine as _;
+    let encode = |value: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    let header = encode(serde_json::json!({"alg": "none", "typ": "JWT"}));
+    let claims = encode(serde_json::json!({"iss": "reportcheck-reference-server", "sub": client_id}));
+    format!("{header}.{claims}.")
+}
+
+fn gzip(plain: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(plain);
+    encoder.finish().unwrap_or_default()
+}
+
+/// Compares secrets without leaking their length of common prefix through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
