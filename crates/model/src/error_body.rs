@@ -124,8 +124,13 @@ impl ErrorBody {
 
     /// Adds `details.rule`, so a client can tell which rule of the profile was broken.
     pub fn with_rule(mut self, rule: Rule) -> ErrorBody {
-        self.error.details.insert("rule".to_owned(), serde_json::Value::String(rule.id().to_owned()));
+        self.set_rule(rule);
         self
+    }
+
+    /// Sets `details.rule`.
+    pub fn set_rule(&mut self, rule: Rule) {
+        self.error.details.insert("rule".to_owned(), serde_json::Value::String(rule.id().to_owned()));
     }
 
     /// The rule named in `details.rule`, where the server named one.

@@ -89,38 +89,47 @@ pub fn check_media_type(content_type: Option<&str>, rule: Rule) -> Result<(), Vi
 
 /// Parses a `POST /reports` body: not JSON breaks CRT-5, not `reportPost` breaks CRT-4.
 pub fn parse_create(body: &[u8]) -> Result<ReportPost, Violation> {
-    parse_strict(body, "reportPost", Rule::Crt5, Rule::Crt4)
+    parse_strict(body, "reportPost", &["", "/parameters", "/parameters/period", "/schedule"], Rule::Crt5, Rule::Crt4)
 }
 
 /// Parses a `PUT /reports/{id}` body: not JSON breaks UPD-8, not `reportPut` breaks UPD-5.
 pub fn parse_update(body: &[u8]) -> Result<ReportPut, Violation> {
-    parse_strict(body, "reportPut", Rule::Upd8, Rule::Upd5)
+    parse_strict(body, "reportPut", &["", "/parameters", "/parameters/period", "/schedule"], Rule::Upd8, Rule::Upd5)
 }
 
+/// Parses JSON text as `T`, strictly. `objects` are the JSON pointers where the schema
+/// has an object: serde's derived structs would also accept an array there, by position.
 fn parse_strict<T: DeserializeOwned>(
     body: &[u8],
     schema: &str,
+    objects: &[&str],
     not_json: Rule,
     not_schema: Rule,
 ) -> Result<T, Violation> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let at = if path == "." { String::new() } else { format!(" at `{path}`") };
-                Violation::schema(not_schema, format!("the body does not match {schema}{at}: {inner}"))
-            }
-            _ => not_json_violation(not_json, &inner),
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|err| Violation::schema(not_json, format!("the body is not JSON: {err}")))?;
+    let mismatch = |at: &str, reason: &dyn fmt::Display| {
+        let at = if at.is_empty() || at == "." { String::new() } else { format!(" at `{at}`") };
+        Violation::schema(not_schema, format!("the body does not match {schema}{at}: {reason}"))
+    };
+    for pointer in objects {
+        if let Some(found) = value.pointer(pointer).filter(|found| !found.is_object()) {
+            let path = pointer.trim_start_matches('/').replace('/', ".");
+            return Err(mismatch(&path, &format!("expected an object, found {}", json_type(found))));
         }
-    })?;
-    deserializer.end().map_err(|err| not_json_violation(not_json, &err))?;
-    Ok(parsed)
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| mismatch(&err.path().to_string(), err.inner()))
 }
 
-fn not_json_violation(rule: Rule, err: &serde_json::Error) -> Violation {
-    Violation::schema(rule, format!("the body is not JSON: {err}"))
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// The business rules a create breaks (CRT-2, CRT-3), in the profile's order.

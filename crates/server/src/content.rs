@@ -41,7 +41,11 @@ pub fn render(report: &Report, format: Format, tenants: &[&Tenant]) -> Vec<u8> {
             let mut csv = String::from("tenant_id,tenant_name,metric,unit,usage,period_start,period_end\n");
             for row in &rows {
                 let name = row.tenant.name.replace('"', "\"\"");
-                let _ = writeln!(csv, "{},\"{}\",{},{},{},{start},{end}", row.tenant.id, name, row.metric, row.unit, row.usage);
+                let _ = writeln!(
+                    csv,
+                    "{},\"{}\",{},{},{},{start},{end}",
+                    row.tenant.id, name, row.metric, row.unit, row.usage
+                );
             }
             csv.into_bytes()
         }
@@ -51,7 +55,11 @@ pub fn render(report: &Report, format: Format, tenants: &[&Tenant]) -> Vec<u8> {
             );
             for row in &rows {
                 let name = row.tenant.name.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-                let _ = writeln!(html, "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>", row.metric, row.unit, row.usage);
+                let _ = writeln!(
+                    html,
+                    "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    row.metric, row.unit, row.usage
+                );
             }
             html.push_str("</table></body></html>\n");
             html.into_bytes()

@@ -8,21 +8,23 @@ use reportcheck_model::{ErrorBody, Rule, TokenError, Violation};
 #[derive(Debug)]
 pub struct Failure {
     pub status: StatusCode,
-    pub body: ErrorBody,
+    /// Boxed: failures travel in `Result`s on every request path.
+    pub body: Box<ErrorBody>,
 }
 
 impl Failure {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Failure {
-        Failure { status, body: ErrorBody::new(i64::from(status.as_u16()), message) }
+        Failure { status, body: Box::new(ErrorBody::new(i64::from(status.as_u16()), message)) }
     }
 
     pub fn rule(mut self, rule: Rule) -> Failure {
-        self.body = self.body.with_rule(rule);
+        self.body.set_rule(rule);
         self
     }
 
     pub fn unauthenticated(reason: &str) -> Failure {
-        Failure::new(StatusCode::UNAUTHORIZED, format!("Method required an authenticated user: {reason}.")).rule(Rule::Auth3)
+        Failure::new(StatusCode::UNAUTHORIZED, format!("Method required an authenticated user: {reason}."))
+            .rule(Rule::Auth3)
     }
 
     pub fn forbidden(rule: Rule) -> Failure {
@@ -42,13 +44,13 @@ impl Failure {
 impl From<Violation> for Failure {
     fn from(violation: Violation) -> Self {
         let status = StatusCode::from_u16(violation.status).unwrap_or(StatusCode::BAD_REQUEST);
-        Failure { status, body: violation.to_error_body() }
+        Failure { status, body: Box::new(violation.to_error_body()) }
     }
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        (self.status, axum::Json(*self.body)).into_response()
     }
 }
 

@@ -106,13 +106,9 @@ mod tests {
 
     #[test]
     fn literals_are_canonical_and_the_tree_holds() {
-        for text in [
-            Fixture::TENANT_A,
-            Fixture::TENANT_A_CHILD,
-            Fixture::TENANT_B,
-            Fixture::CLIENT_A,
-            Fixture::CLIENT_B,
-        ] {
+        for text in
+            [Fixture::TENANT_A, Fixture::TENANT_A_CHILD, Fixture::TENANT_B, Fixture::CLIENT_A, Fixture::CLIENT_B]
+        {
             assert!(text.parse::<Id>().is_ok(), "{text}");
         }
         let fixture = Fixture::builtin();

@@ -100,7 +100,11 @@ async fn client(State(store): Shared, headers: HeaderMap, Path(client_id): Path<
     Ok(Json(store.client(caller, client_id)?).into_response())
 }
 
-async fn create(State(store): Shared, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn create(
+    State(store): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
     rule_check::check_media_type(content_type(&headers), Rule::Crt5)?;
     let body = read_body(&store, body)?;
@@ -130,7 +134,12 @@ async fn update(
     Ok(Json(store.update(caller, id, &put)?).into_response())
 }
 
-async fn delete(State(store): Shared, headers: HeaderMap, Path(id): Path<String>, uri: Uri) -> Result<Response, Failure> {
+async fn delete(
+    State(store): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
     let id = parse_id(&id, Rule::Get3)?;
     let version = uri.query().and_then(|query| {
@@ -196,9 +205,11 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Option<(String, String)>> {
         return None;
     }
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok();
-    Some(decoded.and_then(|bytes| String::from_utf8(bytes).ok()).and_then(|text| {
-        text.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned()))
-    }))
+    Some(
+        decoded
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned()))),
+    )
 }
 
 fn content_type(headers: &HeaderMap) -> Option<&str> {
@@ -228,7 +239,8 @@ fn read_body(store: &Store, body: Result<Bytes, BytesRejection>) -> Result<Bytes
 
 /// A path id that is not a lower-case UUID: 400 (GET-3 allows 400 or 404).
 fn parse_id(text: &str, rule: Rule) -> Result<Id, Failure> {
-    text.parse().map_err(|_| Failure::from(Violation::schema(rule, format!("`{}` is not a lower-case UUID", shorten(text)))))
+    text.parse()
+        .map_err(|_| Failure::from(Violation::schema(rule, format!("`{}` is not a lower-case UUID", shorten(text)))))
 }
 
 /// Echoed input is cut short, so an error body never carries a large or secret payload.

@@ -94,7 +94,9 @@ impl Store {
             .ok()
             .and_then(|id| self.fixture.client(id))
             .filter(|client| constant_time_eq(client.client_secret.expose().as_bytes(), secret.as_bytes()))
-            .ok_or_else(|| TokenFailure::new(StatusCode::UNAUTHORIZED, "invalid_client", "invalid client credentials"))?;
+            .ok_or_else(|| {
+                TokenFailure::new(StatusCode::UNAUTHORIZED, "invalid_client", "invalid client credentials")
+            })?;
         let access_token = random_token();
         let lifetime = self.config.token_lifetime;
         let now = Instant::now();
@@ -102,7 +104,10 @@ impl Store {
         tokens.retain(|_, grant| grant.expires_at > now);
         tokens.insert(
             access_token.clone(),
-            Grant { caller: Caller { client_id: client.client_id, tenant_id: client.tenant_id }, expires_at: now + lifetime },
+            Grant {
+                caller: Caller { client_id: client.client_id, tenant_id: client.tenant_id },
+                expires_at: now + lifetime,
+            },
         );
         let unix_now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         Ok(Token {
@@ -217,8 +222,10 @@ impl Store {
             let message = format!("DEL-3: version mismatch: the report is at version {}", entry.report.version);
             return Err(Failure {
                 status: StatusCode::CONFLICT,
-                body: reportcheck_model::ErrorBody::new(reportcheck_model::ErrorCode::VERSION_MISMATCH, message)
-                    .with_rule(Rule::Del3),
+                body: Box::new(
+                    reportcheck_model::ErrorBody::new(reportcheck_model::ErrorCode::VERSION_MISMATCH, message)
+                        .with_rule(Rule::Del3),
+                ),
             });
         }
         reports.by_id.remove(&id);
@@ -268,14 +275,17 @@ impl Store {
     pub fn download(&self, caller: Caller, id: Id, stored_id: Id) -> Result<StoredFile, Failure> {
         let reports = self.reports.read();
         let entry = self.visible(&reports, caller, id, Rule::Sto4)?;
-        let generation = entry.generation.as_ref().ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
+        let generation =
+            entry.generation.as_ref().ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
         let file = generation
             .files
             .iter()
             .find(|file| file.id == stored_id)
             .ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
         if self.status(generation) != StoredStatus::Saved {
-            return Err(Failure::new(StatusCode::CONFLICT, "The stored report is still being generated.").rule(Rule::Sto3));
+            return Err(
+                Failure::new(StatusCode::CONFLICT, "The stored report is still being generated.").rule(Rule::Sto3)
+            );
         }
         Ok(file.clone())
     }
@@ -341,7 +351,11 @@ impl Store {
     }
 
     fn status(&self, generation: &Generation) -> StoredStatus {
-        if generation.started.elapsed() >= self.config.save_delay { StoredStatus::Saved } else { StoredStatus::InProgress }
+        if generation.started.elapsed() >= self.config.save_delay {
+            StoredStatus::Saved
+        } else {
+            StoredStatus::InProgress
+        }
     }
 }
 

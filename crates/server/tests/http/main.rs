@@ -1,0 +1,8 @@
+//! The reference server over real HTTP on loopback: every rule of PROFILE.md it
+//! implements, accepted and rejected, the seed page's session, and fuzzing for ERR-3.
+//! One binary, so the suite links once.
+
+mod flows;
+mod fuzz;
+mod rejections;
+mod support;

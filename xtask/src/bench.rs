@@ -1,0 +1,263 @@
+//! `cargo xtask bench`: the reference server as a separate release-built process, driven
+//! over loopback with keep-alive connections; reports requests per second and its
+//! resident memory with many reports stored.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Seconds to drive each request kind.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Reports stored before memory is read.
+    #[arg(long, default_value_t = 10_000)]
+    reports: usize,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        // Figures from a debug build mean nothing: rerun this command from a release build.
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench"])
+            .args(["--seconds", &args.seconds.to_string()])
+            .args(["--connections", &args.connections.to_string()])
+            .args(["--reports", &args.reports.to_string()])
+            .status()
+            .context("cannot run the release build")?;
+        return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(2) });
+    }
+    let server = ServerProcess::start()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(measure(&server, &args));
+    drop(server);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+struct ServerProcess {
+    child: Child,
+    base_url: String,
+    client_id: String,
+    client_secret: String,
+    tenant_id: String,
+    _dir: TempDir,
+}
+
+impl ServerProcess {
+    fn start() -> anyhow::Result<ServerProcess> {
+        let dir = TempDir::new()?;
+        let fixture_path = dir.0.join("fixture.json");
+        let child = Command::new(std::env::current_exe()?)
+            .args(["serve", "--port", "0", "--save-delay-ms", "0", "--fixture-out"])
+            .arg(&fixture_path)
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start the server process")?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let fixture: Value = loop {
+            if let Ok(text) = std::fs::read_to_string(&fixture_path) {
+                break serde_json::from_str(&text)?;
+            }
+            if Instant::now() > deadline {
+                bail!("the server did not write its fixture within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let text = |value: &Value| value.as_str().map(str::to_owned).context("fixture field");
+        Ok(ServerProcess {
+            child,
+            base_url: text(&fixture["base_url"])?,
+            client_id: text(&fixture["clients"][0]["client_id"])?,
+            client_secret: text(&fixture["clients"][0]["client_secret"])?,
+            tenant_id: text(&fixture["clients"][0]["tenant_id"])?,
+            _dir: dir,
+        })
+    }
+
+    fn resident_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS in /proc")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> std::io::Result<TempDir> {
+        let path = std::env::temp_dir().join(format!("reportcheck-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&path)?;
+        Ok(TempDir(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn measure(server: &ServerProcess, args: &Args) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder().http1_only().pool_max_idle_per_host(args.connections).build()?;
+    let token: Value = http
+        .post(format!("{}/idp/token", server.base_url))
+        .basic_auth(&server.client_id, Some(&server.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = token["access_token"].as_str().context("access_token")?.to_owned();
+    let rss_empty = server.resident_kib()?;
+    let create = |tenant: &str| {
+        json!({"result_action": "save", "parameters": {"tenant_id": tenant, "kind": "usage_daily", "level": "accounts",
+            "formats": ["csv", "html"]}, "schedule": {"type": "monthly"}})
+    };
+    let report: Value = http
+        .post(format!("{}/reports", server.base_url))
+        .bearer_auth(&token)
+        .json(&create(&server.tenant_id))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let report_url = format!("{}/reports/{}", server.base_url, report["id"].as_str().context("id")?);
+    let duration = Duration::from_secs(args.seconds);
+
+    let get = drive(args.connections, duration, {
+        let (http, token, url) = (http.clone(), token.clone(), report_url.clone());
+        move |_| {
+            let request = http.get(&url).bearer_auth(&token);
+            async move { request.send().await.map(|r| r.status().is_success()) }
+        }
+    })
+    .await?;
+    let kinds = ["usage_daily", "usage_summary", "usage_current", "usage_breakdown"];
+    let put = drive(args.connections, duration, {
+        let (http, token, url) = (http.clone(), token.clone(), report_url.clone());
+        move |i| {
+            let body = json!({"parameters": {"kind": kinds[i as usize % kinds.len()]}});
+            let request = http.put(&url).bearer_auth(&token).json(&body);
+            async move { request.send().await.map(|r| r.status().is_success()) }
+        }
+    })
+    .await?;
+
+    // Fill the store, then read the server's resident memory.
+    let started = Instant::now();
+    let remaining = args.reports.saturating_sub(1);
+    let created = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for worker in 0..args.connections {
+        let (http, token, base, tenant, created) =
+            (http.clone(), token.clone(), server.base_url.clone(), server.tenant_id.clone(), Arc::clone(&created));
+        let share = remaining / args.connections + usize::from(worker < remaining % args.connections);
+        let body = create(&tenant);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..share {
+                http.post(format!("{base}/reports"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                created.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let fill_rate = created.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    let rss_full = server.resident_kib()?;
+
+    println!(
+        "reference server, release build, loopback, {} keep-alive connections, {} s each",
+        args.connections, args.seconds
+    );
+    println!("  GET /reports/{{id}}   {:>10.0} requests/s  ({} requests, {} failed)", get.rate(), get.ok, get.failed);
+    println!("  PUT /reports/{{id}}   {:>10.0} requests/s  ({} requests, {} failed)", put.rate(), put.ok, put.failed);
+    println!("  POST /reports        {fill_rate:>10.0} requests/s  (filling the store)");
+    println!(
+        "  resident memory      {:>10.1} MiB empty, {:.1} MiB with {} reports",
+        mib(rss_empty),
+        mib(rss_full),
+        args.reports
+    );
+    if get.failed + put.failed > 0 {
+        bail!("{} requests failed", get.failed + put.failed);
+    }
+    Ok(())
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+struct Throughput {
+    ok: u64,
+    failed: u64,
+    elapsed: Duration,
+}
+
+impl Throughput {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs `connections` loops of `request` for `duration`; counts successes and failures.
+async fn drive<F, Fut>(connections: usize, duration: Duration, request: F) -> anyhow::Result<Throughput>
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = reqwest::Result<bool>> + Send,
+{
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (request, ok, failed) = (request.clone(), Arc::clone(&ok), Arc::clone(&failed));
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0u64;
+            while tokio::time::Instant::now() < deadline {
+                match request(i).await {
+                    Ok(true) => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                i += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    Ok(Throughput {
+        ok: ok.load(Ordering::Relaxed),
+        failed: failed.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+    })
+}
