@@ -209,6 +209,80 @@ async fn measure(server: &ServerProcess, args: &Args) -> anyhow::Result<()> {
     if get.failed + put.failed > 0 {
         bail!("{} requests failed", get.failed + put.failed);
     }
+    client_overhead(server, args, &http, &token, &report_url).await
+}
+
+/// The typed client against hand-written reqwest calls doing the same work (bearer
+/// header, JSON body, typed decode), alternated twice to even out drift.
+async fn client_overhead(
+    server: &ServerProcess,
+    args: &Args,
+    http: &reqwest::Client,
+    token: &str,
+    report_url: &str,
+) -> anyhow::Result<()> {
+    use reportcheck_client::{Client, Credentials};
+    use reportcheck_model::{Report, ReportPut};
+
+    let client =
+        Client::new(&server.base_url, Credentials::client_secret(&server.client_id, server.client_secret.as_str()))?;
+    let me = client.whoami().await?;
+    let report_id: reportcheck_model::Id = report_url.rsplit('/').next().unwrap_or_default().parse()?;
+    let put_body: ReportPut = serde_json::from_value(json!({"parameters": {"kind": "usage_summary"}}))?;
+    let duration = Duration::from_secs(args.seconds.div_ceil(2).max(1));
+    let mut rates = [[0.0f64; 2]; 4];
+    for _round in 0..2 {
+        let raw_get = drive(args.connections, duration, {
+            let (http, token, url) = (http.clone(), token.to_owned(), report_url.to_owned());
+            move |_| {
+                let request = http.get(&url).bearer_auth(&token);
+                async move { Ok(request.send().await?.error_for_status()?.json::<Report>().await.is_ok()) }
+            }
+        })
+        .await?;
+        let client_get = drive(args.connections, duration, {
+            let client = client.clone();
+            move |_| {
+                let client = client.clone();
+                async move { Ok(client.get_report(report_id).await.is_ok()) }
+            }
+        })
+        .await?;
+        let raw_put = drive(args.connections, duration, {
+            let (http, token, url, body) = (http.clone(), token.to_owned(), report_url.to_owned(), put_body.clone());
+            move |_| {
+                let request = http.put(&url).bearer_auth(&token).json(&body);
+                async move { Ok(request.send().await?.error_for_status()?.json::<Report>().await.is_ok()) }
+            }
+        })
+        .await?;
+        let client_put = drive(args.connections, duration, {
+            let (client, body) = (client.clone(), put_body.clone());
+            move |_| {
+                let (client, body) = (client.clone(), body.clone());
+                async move { Ok(client.update_report(report_id, &body).await.is_ok()) }
+            }
+        })
+        .await?;
+        for (slot, run) in [raw_get, client_get, raw_put, client_put].iter().enumerate() {
+            if run.failed > 0 {
+                bail!("{} requests failed in the client comparison", run.failed);
+            }
+            rates[slot][0] += run.rate() / 2.0;
+            rates[slot][1] += 1.0e6 / run.rate() * args.connections as f64 / 2.0;
+        }
+    }
+    println!("client vs raw reqwest (same work: bearer, JSON, typed decode), tenant {}", me.tenant_id);
+    for (name, raw, typed) in [("GET", rates[0], rates[1]), ("PUT", rates[2], rates[3])] {
+        println!(
+            "  {name}  raw {:>8.0}/s ({:>5.0} µs)  client {:>8.0}/s ({:>5.0} µs)  overhead {:>+5.1}%",
+            raw[0],
+            raw[1],
+            typed[0],
+            typed[1],
+            (raw[0] / typed[0] - 1.0) * 100.0
+        );
+    }
     Ok(())
 }
 

@@ -1,0 +1,254 @@
+//! Sending one request: authentication, retries, timeouts. Every operation goes through
+//! [`Transport::send`], raw requests included.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use reportcheck_model::Secret;
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
+
+use crate::error::{Error, is_retryable_status};
+use crate::options::{ClientOptions, Credentials};
+use crate::token::TokenCache;
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Default)]
+pub enum RequestAuth {
+    /// The client's own bearer token (fetched and refreshed as needed).
+    #[default]
+    Client,
+    /// No `Authorization` header at all.
+    Anonymous,
+    /// This exact `Authorization` header value, e.g. a bogus token.
+    Header(Secret),
+}
+
+/// A request as the harness wants to send it, valid or not.
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    pub method: Method,
+    /// Relative to the base URL, e.g. `/reports/{id}?version=3`.
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+    pub auth: RequestAuth,
+}
+
+impl RawRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> RawRequest {
+        RawRequest { method, path: path.into(), headers: HeaderMap::new(), body: None, auth: RequestAuth::Client }
+    }
+
+    /// A JSON body with `Content-Type: application/json`.
+    pub fn json(mut self, body: &impl serde::Serialize) -> RawRequest {
+        self.headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.body = Some(serde_json::to_vec(body).unwrap_or_default().into());
+        self
+    }
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(reqwest::header::CONTENT_TYPE).and_then(|value| value.to_str().ok())
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) options: ClientOptions,
+    pub(crate) tokens: TokenCache,
+}
+
+impl Transport {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Replaces every secret the client knows with a placeholder.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        let mut secrets = Vec::new();
+        match &self.credentials {
+            Credentials::ClientSecret { client_secret, .. } => secrets.push(client_secret.clone()),
+            Credentials::Bearer(token) => secrets.push(token.clone()),
+        }
+        secrets.extend(self.tokens.current());
+        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+            text = text.replace(secret.expose(), Secret::PLACEHOLDER);
+        }
+        text
+    }
+
+    /// Sends once or more, as the retry policy and a 401 allow, and returns the final
+    /// answer; only transport failures and exhausted retries are errors here.
+    pub(crate) async fn send(&self, request: &RawRequest) -> Result<RawResponse, Error> {
+        let policy = &self.options.retry;
+        let retryable_method = match request.method {
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS => true,
+            Method::POST => policy.retry_post,
+            _ => false,
+        };
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        let mut refreshed = false;
+        loop {
+            attempts += 1;
+            let token = match &request.auth {
+                RequestAuth::Client => Some(self.token().await?),
+                _ => None,
+            };
+            let outcome = self.attempt(request, token.as_ref()).await;
+            let delay = match &outcome {
+                // A 401 on our own token: fetch a new one, once, without using a retry.
+                Ok(response) if response.status == StatusCode::UNAUTHORIZED && token.is_some() => {
+                    if refreshed || matches!(self.credentials, Credentials::Bearer(_)) {
+                        return Err(Error::Auth {
+                            status: Some(StatusCode::UNAUTHORIZED),
+                            token_error: None,
+                            message: if refreshed {
+                                "the API refused a freshly issued token".to_owned()
+                            } else {
+                                "the API refused the bearer token".to_owned()
+                            },
+                        });
+                    }
+                    if let Some(token) = &token {
+                        self.tokens.invalidate(token);
+                    }
+                    refreshed = true;
+                    attempts -= 1;
+                    continue;
+                }
+                Ok(response) if is_retryable_status(response.status) => retry_after(&response.headers),
+                Ok(_) => return outcome,
+                Err(Error::Transport { connect: true, .. }) => None,
+                Err(_) => return outcome,
+            };
+            let delay = delay.unwrap_or_else(|| policy.backoff(attempts));
+            let out_of_budget = started.elapsed() + delay > policy.max_elapsed;
+            if !retryable_method || attempts >= policy.max_attempts || out_of_budget {
+                if attempts == 1 && !retryable_method {
+                    return outcome;
+                }
+                let last = match outcome {
+                    Ok(response) => self.status_error(&response),
+                    Err(err) => err,
+                };
+                return Err(Error::RetriesExhausted { attempts, elapsed: started.elapsed(), last: Box::new(last) });
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn token(&self) -> Result<Secret, Error> {
+        self.tokens.get(&self.http, &self.url("/idp/token"), &self.credentials, self.options.refresh_margin).await
+    }
+
+    async fn attempt(&self, request: &RawRequest, token: Option<&Secret>) -> Result<RawResponse, Error> {
+        let mut builder =
+            self.http.request(request.method.clone(), self.url(&request.path)).headers(request.headers.clone());
+        if let Some(timeout) = self.options.request_timeout {
+            builder = builder.timeout(timeout);
+        }
+        match (&request.auth, token) {
+            (_, Some(token)) => builder = builder.bearer_auth(token.expose()),
+            (RequestAuth::Header(value), None) => {
+                builder = builder.header(reqwest::header::AUTHORIZATION, value.expose())
+            }
+            _ => {}
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let redact = |text: &str| self.redact(text);
+        let mut response = builder.send().await.map_err(|err| Error::transport(err, &redact))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let body = response.bytes().await.map_err(|err| Error::transport(err, &redact))?;
+        Ok(RawResponse { status, headers, body })
+    }
+
+    /// The error a non-success response stands for.
+    pub(crate) fn status_error(&self, response: &RawResponse) -> Error {
+        match serde_json::from_slice::<reportcheck_model::ErrorBody>(&response.body) {
+            Ok(mut body) => {
+                body.error.message = self.redact(&body.error.message);
+                let details = serde_json::Value::Object(std::mem::take(&mut body.error.details)).to_string();
+                if let Ok(serde_json::Value::Object(details)) = serde_json::from_str(&self.redact(&details)) {
+                    body.error.details = details;
+                }
+                Error::Api { status: response.status, body: Box::new(body) }
+            }
+            Err(_) => Error::UnexpectedStatus { status: response.status, snippet: self.snippet(&response.body) },
+        }
+    }
+
+    /// The start of a body, redacted, for error messages.
+    pub(crate) fn snippet(&self, body: &[u8]) -> String {
+        const LIMIT: usize = 200;
+        let text = String::from_utf8_lossy(body);
+        let mut snippet: String = self.redact(&text).chars().take(LIMIT).collect();
+        if text.chars().count() > LIMIT {
+            snippet.push('…');
+        }
+        snippet
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).expect("header"));
+        let delay = retry_after(&headers).expect("date");
+        assert!(delay > Duration::from_secs(100) && delay <= Duration::from_secs(120), "{delay:?}");
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO), "a past date means now");
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = crate::RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            ..crate::RetryPolicy::default()
+        };
+        for attempt in 1..30 {
+            let base = (Duration::from_millis(100) * 2u32.pow((attempt - 1).min(20))).min(Duration::from_secs(1));
+            let delay = policy.backoff(attempt);
+            assert!(delay >= base / 2 && delay <= base, "attempt {attempt}: {delay:?}");
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! One scenario per behaviour: retries, Retry-After, budgets, tokens, decoding, timeouts,
+//! connection errors, gzip, and secrets.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use reportcheck_client::{ClientOptions, Error, RetryPolicy};
+use reportcheck_model::{ReportPost, Rule};
+use serde_json::json;
+use tokio::time::Instant;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+#[tokio::test(start_paused = true)]
+async fn a_503_then_200_is_retried() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .mount(&server)
+        .await;
+    let report = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect("retried to success");
+    assert_eq!(report.version, 2);
+    assert_eq!(hits(&server, &report_path()).await, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_waits_for_retry_after() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect("retried after the wait");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(7), "waited only {waited:?}");
+    assert!(waited < Duration::from_secs(60), "waited {waited:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_retry_budget_runs_out() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET")).and(path(report_path())).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    let options =
+        ClientOptions { retry: RetryPolicy { max_attempts: 3, ..RetryPolicy::default() }, ..paused_options() };
+    let err = client(&server, options).get_report(id(REPORT_ID)).await.expect_err("always 503");
+    assert!(matches!(err, Error::RetriesExhausted { attempts: 3, .. }), "{err:?}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert!(err.is_retryable());
+    assert_eq!(hits(&server, &report_path()).await, 3);
+
+    // A Retry-After beyond the time budget ends the retries at once.
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "3600"))
+        .mount(&server)
+        .await;
+    let err = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect_err("always 503");
+    assert!(matches!(err, Error::RetriesExhausted { attempts: 1, .. }), "{err:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn post_is_retried_only_when_asked() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("POST"))
+        .and(path("/api/2/reports"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let body: ReportPost = serde_json::from_value(json!({"recipients": ["ca451758-b48a-45d9-9ae6-8f1059f67619"],
+        "result_action": "send", "parameters": {"tenant_id": "ede9f834-70b3-476c-83d9-736f9f8c7dae",
+        "kind": "usage_summary", "level": "accounts"}, "schedule": {"type": "once"}}))
+    .expect("body");
+    let err = client(&server, paused_options()).create_report(&body).await.expect_err("503");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(hits(&server, "/api/2/reports").await, 1, "POST is not retried by default");
+    let options = ClientOptions {
+        retry: RetryPolicy { retry_post: true, max_attempts: 2, ..RetryPolicy::default() },
+        ..paused_options()
+    };
+    let err = client(&server, options).create_report(&body).await.expect_err("503");
+    assert!(matches!(err, Error::RetriesExhausted { attempts: 2, .. }), "{err:?}");
+    assert_eq!(hits(&server, "/api/2/reports").await, 3, "opted in: retried once more");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expiring_token_is_refreshed_mid_sequence() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .and(header("authorization", "Bearer token-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server, paused_options());
+    client.get_report(id(REPORT_ID)).await.expect("first call");
+    // The default margin refreshes 60 s before expiry.
+    tokio::time::advance(Duration::from_secs(545)).await;
+    client.get_report(id(REPORT_ID)).await.expect("second call with a new token");
+    assert_eq!(client.token_fetches(), 2);
+    assert_eq!(hits(&server, "/api/2/idp/token").await, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_401_refreshes_once_then_gives_up() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET")).and(path(report_path())).respond_with(ResponseTemplate::new(401)).mount(&server).await;
+    let err = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect_err("always 401");
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    assert!(err.to_string().contains("freshly issued token"), "{err}");
+    assert_eq!(hits(&server, "/api/2/idp/token").await, 2, "one refresh");
+    assert_eq!(hits(&server, &report_path()).await, 2);
+
+    // A revoked token that a refresh fixes is invisible to the caller.
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .and(header("authorization", "Bearer token-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .mount(&server)
+        .await;
+    client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect("refreshed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_share_one_token_fetch() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/2/idp/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(
+                    json!({"access_token": "shared", "token_type": "Bearer", "id_token": "i", "expires_in": 3600}),
+                )
+                // Long enough that every call below arrives while the fetch is in flight.
+                .set_delay(Duration::from_millis(200)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .and(header("authorization", "Bearer shared"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .expect(20)
+        .mount(&server)
+        .await;
+    let client = client(&server, ClientOptions::default());
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get_report(id(REPORT_ID)).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task").expect("call");
+    }
+    assert_eq!(client.token_fetches(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn malformed_and_mistyped_bodies_are_decode_errors() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id": "20dffb36-d77b"#, "application/json"))
+        .mount(&server)
+        .await;
+    let mut wrong = report_json();
+    wrong["parameters"]["kind"] = json!(5);
+    Mock::given(method("GET"))
+        .and(path("/api/2/reports/00000000-0000-4000-8000-000000000001"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(wrong))
+        .mount(&server)
+        .await;
+    let client = client(&server, paused_options());
+
+    let err = client.get_report(id(REPORT_ID)).await.expect_err("truncated JSON");
+    assert!(matches!(&err, Error::Decode { snippet, .. } if snippet.contains("20dffb36")), "{err:?}");
+    let err = client.get_report(id("00000000-0000-4000-8000-000000000001")).await.expect_err("kind is a number");
+    assert!(matches!(&err, Error::Decode { path, .. } if path == "parameters.kind"), "{err:?}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wrong_content_type_is_reported() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(report_json().to_string(), "text/html"))
+        .mount(&server)
+        .await;
+    let err = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect_err("text/html");
+    assert!(matches!(&err, Error::UnexpectedContentType { found: Some(found), .. } if found == "text/html"), "{err:?}");
+}
+
+/// Real time: a reqwest timeout needs a clock that is not paused. The server's delay is
+/// 50 times the timeout, so the outcome does not hang on scheduling.
+#[tokio::test]
+async fn a_slow_answer_times_out() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let options = ClientOptions {
+        request_timeout: Some(Duration::from_millis(100)),
+        retry: RetryPolicy::none(),
+        ..ClientOptions::default()
+    };
+    let err = client(&server, options).get_report(id(REPORT_ID)).await.expect_err("times out");
+    assert!(matches!(err, Error::Transport { timeout: true, .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_connection_is_retried_then_reported() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let client = reportcheck_client::Client::with_options(
+        &format!("http://127.0.0.1:{port}/api/2"),
+        reportcheck_client::Credentials::bearer("a-ready-token"),
+        ClientOptions { retry: RetryPolicy { max_attempts: 3, ..RetryPolicy::default() }, ..paused_options() },
+    )
+    .expect("client");
+    let err = client.get_report(id(REPORT_ID)).await.expect_err("nobody listens");
+    match &err {
+        Error::RetriesExhausted { attempts: 3, last, .. } => {
+            assert!(matches!(**last, Error::Transport { connect: true, .. }), "{last:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.status(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gzip_download_is_streamed_decompressed() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    let csv = "tenant_id,metric,usage\n".to_owned() + &"ede9f834-70b3-476c-83d9-736f9f8c7dae,storage,42\n".repeat(5000);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(csv.as_bytes()).expect("gzip");
+    let gzipped = encoder.finish().expect("gzip");
+    let stored = "d6bc3e2e-2378-4099-bb33-6a2603aca94d";
+    Mock::given(method("GET"))
+        .and(path(format!("{}/stored/{stored}", report_path())))
+        .respond_with(
+            ResponseTemplate::new(200).insert_header("content-encoding", "gzip").set_body_raw(gzipped, "text/csv"),
+        )
+        .mount(&server)
+        .await;
+    let mut out = Vec::new();
+    let written =
+        client(&server, paused_options()).download_stored(id(REPORT_ID), id(stored), &mut out).await.expect("download");
+    assert_eq!(written as usize, csv.len());
+    assert_eq!(String::from_utf8(out).expect("utf-8"), csv);
+}
+
+#[tokio::test(start_paused = true)]
+async fn error_bodies_are_parsed_with_their_rule() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    Mock::given(method("PUT"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "1027", "domain": null,
+            "message": "UPD-2: only kind and level", "details": {"rule": "UPD-2"}}})))
+        .mount(&server)
+        .await;
+    let err = client(&server, paused_options())
+        .update_report(
+            id(REPORT_ID),
+            &serde_json::from_value(json!({"parameters": {"formats": ["csv"]}})).expect("body"),
+        )
+        .await
+        .expect_err("400");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(err.rule(), Some(Rule::Upd2));
+    assert_eq!(err.error_body().and_then(|b| b.error.code.as_number()), Some(1027));
+    assert!(!err.is_retryable());
+    assert_eq!(hits(&server, &report_path()).await, 1, "a 400 is not retried");
+}
+
+#[tokio::test(start_paused = true)]
+async fn local_validation_names_the_rule_without_sending() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    let options = ClientOptions { validate_requests: true, ..paused_options() };
+    let body: ReportPost = serde_json::from_value(json!({"result_action": "send", "parameters": {
+        "tenant_id": "ede9f834-70b3-476c-83d9-736f9f8c7dae", "kind": "usage_summary", "level": "accounts"},
+        "schedule": {"type": "once"}}))
+    .expect("body");
+    let err = client(&server, options).create_report(&body).await.expect_err("CRT-2");
+    assert_eq!(err.rule(), Some(Rule::Crt2));
+    assert_eq!(hits(&server, "/api/2/reports").await, 0);
+}
+
+/// Neither `Debug` of the client nor any error shows the client secret or the token, even
+/// when a misbehaving server echoes them.
+#[tokio::test(start_paused = true)]
+async fn secrets_never_show() {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 3600).await;
+    let echo = format!("you sent token-1 with secret {SECRET}");
+    Mock::given(method("GET"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": 400, "domain": "x",
+            "message": echo, "details": {"info": echo}}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(report_path()))
+        .respond_with(ResponseTemplate::new(500).set_body_string(echo.clone()))
+        .mount(&server)
+        .await;
+    let client = client(&server, ClientOptions { retry: RetryPolicy::none(), ..paused_options() });
+    let mut shown = vec![format!("{client:?}"), format!("{:?}", client.options())];
+    for err in [
+        client.get_report(id(REPORT_ID)).await.expect_err("400"),
+        client.delete_report(id(REPORT_ID), 1).await.expect_err("500"),
+    ] {
+        shown.push(err.to_string());
+        shown.push(format!("{err:?}"));
+    }
+    // A token endpoint that echoes the secret it refused.
+    let refusing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/2/idp/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client",
+            "error_description": format!("bad secret {SECRET}")})))
+        .mount(&refusing)
+        .await;
+    let err = crate::support::client(&refusing, paused_options()).get_report(id(REPORT_ID)).await.expect_err("401");
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    shown.push(err.to_string());
+    shown.push(format!("{err:?}"));
+    for text in &shown {
+        assert!(!text.contains(SECRET), "secret shown: {text}");
+        assert!(!text.contains("token-1"), "token shown: {text}");
+    }
+    assert!(shown.iter().any(|text| text.contains("[redacted]")), "the echo was redacted, not dropped");
+}
