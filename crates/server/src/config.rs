@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use reportcheck_model::Date;
 
+use crate::fault::{Faults, Variations};
+
 /// Settings of one server instance. `Config::default()` is the reference behaviour.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -17,6 +19,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How versions are numbered.
     pub versions: VersionScheme,
+    /// Deliberate deviations (empty for the reference behaviour).
+    pub faults: Faults,
+    /// Conformant choices other than the reference server's.
+    pub variations: Variations,
 }
 
 /// Version numbering; the profile allows any increasing integers.
@@ -36,6 +42,8 @@ impl Default for Config {
             save_delay: Duration::from_millis(250),
             max_body_bytes: 64 * 1024,
             versions: VersionScheme::Sequential,
+            faults: Faults::new(),
+            variations: Variations::default(),
         }
     }
 }

@@ -16,6 +16,8 @@ use reportcheck_model::rule_check::{self, Violation};
 use reportcheck_model::{Id, Rule};
 
 use crate::failure::{Failure, TokenFailure, ensure_json_errors};
+use crate::fault::Fault;
+use crate::reshape::reshape;
 use crate::store::{Caller, Store};
 
 type Shared = State<Arc<Store>>;
@@ -34,6 +36,7 @@ pub fn router(store: Arc<Store>) -> Router {
         .fallback(|| async { Failure::not_found("no such endpoint", Rule::Err1) })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::map_response(ensure_json_errors))
+        .layer(middleware::from_fn_with_state(Arc::clone(&store), reshape))
         .with_state(store)
 }
 
@@ -106,15 +109,18 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    rule_check::check_media_type(content_type(&headers), Rule::Crt5)?;
+    if !store.fault(Fault::CreateAnyMediaType) {
+        rule_check::check_media_type(content_type(&headers), Rule::Crt5)?;
+    }
     let body = read_body(&store, body)?;
-    let post = rule_check::parse_create(&body)?;
+    let body = if store.fault(Fault::LaxCreateSchema) { strip_unknown_keys(&body, CREATE_KEYS) } else { body };
+    let post = rule_check::parse_create(&body).map_err(|violation| not_json_fault(&store, violation))?;
     Ok(Json(store.create(caller, &post)?).into_response())
 }
 
 async fn fetch(State(store): Shared, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    let id = parse_id(&id, Rule::Get3)?;
+    let id = parse_id(&id, Rule::Get3).map_err(|failure| malformed_id_fault(&store, failure))?;
     Ok(Json(store.get(caller, id)?).into_response())
 }
 
@@ -128,10 +134,18 @@ async fn update(
     let id = parse_id(&id, Rule::Get3)?;
     // An unknown or foreign report is 404 whatever the body says.
     store.check_visible(caller, id, Rule::Upd8)?;
-    rule_check::check_media_type(content_type(&headers), Rule::Upd8)?;
+    if !store.fault(Fault::UpdateAnyMediaType) {
+        rule_check::check_media_type(content_type(&headers), Rule::Upd8)?;
+    }
     let body = read_body(&store, body)?;
-    let put = rule_check::parse_update(&body)?;
-    Ok(Json(store.update(caller, id, &put)?).into_response())
+    let body = if store.fault(Fault::LaxUpdateSchema) { strip_unknown_keys(&body, UPDATE_KEYS) } else { body };
+    let put = rule_check::parse_update(&body).map_err(|violation| not_json_fault(&store, violation))?;
+    let report = if store.fault(Fault::RacyUpdates) {
+        store.update_racy(caller, id, &put).await?
+    } else {
+        store.update(caller, id, &put)?
+    };
+    Ok(Json(report).into_response())
 }
 
 async fn delete(
@@ -183,6 +197,9 @@ async fn download(
 
 /// AUTH-3: the caller behind `Authorization: Bearer <token>`.
 fn caller(store: &Store, headers: &HeaderMap) -> Result<Caller, Failure> {
+    if store.fault(Fault::AnonymousAccess) && !headers.contains_key(header::AUTHORIZATION) {
+        return Ok(store.first_client());
+    }
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| Failure::unauthenticated("no Authorization header"))?
@@ -235,6 +252,36 @@ fn read_body(store: &Store, body: Result<Bytes, BytesRejection>) -> Result<Bytes
             Failure::new(StatusCode::BAD_REQUEST, "The request body could not be read.").rule(Rule::Err3)
         }
     })
+}
+
+const CREATE_KEYS: &[&str] = &["recipients", "result_action", "parameters", "schedule", "generation_date"];
+const UPDATE_KEYS: &[&str] = &["recipients", "parameters", "schedule"];
+
+/// For the lax-schema faults: drops unknown top-level keys before parsing.
+fn strip_unknown_keys(body: &Bytes, known: &[&str]) -> Bytes {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.retain(|key, _| known.contains(&key.as_str()));
+            serde_json::to_vec(&object).map(Bytes::from).unwrap_or_else(|_| body.clone())
+        }
+        _ => body.clone(),
+    }
+}
+
+/// For the bad-json-is-500 fault.
+fn not_json_fault(store: &Store, violation: Violation) -> Failure {
+    if store.fault(Fault::BadJsonIs500) && matches!(violation.rule, Rule::Crt5 | Rule::Upd8) {
+        return Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
+    }
+    violation.into()
+}
+
+/// For the malformed-id-is-500 fault.
+fn malformed_id_fault(store: &Store, failure: Failure) -> Failure {
+    if store.fault(Fault::MalformedIdIs500) {
+        return Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
+    }
+    failure
 }
 
 /// A path id that is not a lower-case UUID: 400 (GET-3 allows 400 or 404).

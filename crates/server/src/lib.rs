@@ -8,8 +8,10 @@
 mod config;
 mod content;
 mod failure;
+mod fault;
 mod fixture;
 mod http;
+mod reshape;
 mod store;
 
 use std::io;
@@ -17,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use config::{Config, VersionScheme};
+pub use fault::{Fault, Faults, UnknownFault, Variations};
 pub use fixture::{ClientCredentials, Fixture, FixtureFile, Tenant};
 pub use http::router;
 pub use store::Store;

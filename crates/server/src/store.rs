@@ -19,6 +19,7 @@ use reportcheck_model::{
 use crate::config::{Config, VersionScheme};
 use crate::content;
 use crate::failure::{Failure, TokenFailure};
+use crate::fault::Fault;
 use crate::fixture::Fixture;
 
 /// Who is calling: the API client behind a valid token.
@@ -45,6 +46,8 @@ struct Entry {
     /// Creation order, for listing.
     seq: u64,
     report: Report,
+    /// The report as created (only the stale-get fault reads it).
+    created: Report,
     generation: Option<Generation>,
 }
 
@@ -81,6 +84,17 @@ impl Store {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Whether the server runs with `fault`.
+    pub fn fault(&self, fault: Fault) -> bool {
+        self.config.faults.contains(&fault)
+    }
+
+    /// The fixture's first client (tenant A), for the anonymous-access fault.
+    pub fn first_client(&self) -> Caller {
+        let client = &self.fixture.clients[0];
+        Caller { client_id: client.client_id, tenant_id: client.tenant_id }
     }
 
     pub fn today(&self) -> Date {
@@ -166,26 +180,51 @@ impl Store {
 
     /// CRT-*: creates a report from a parsed body.
     pub fn create(&self, caller: Caller, post: &ReportPost) -> Result<Report, Failure> {
-        if !self.fixture.is_within(post.parameters.tenant_id, caller.tenant_id) {
+        if !self.fixture.is_within(post.parameters.tenant_id, caller.tenant_id)
+            && !self.fault(Fault::CreateForeignTenant)
+        {
             return Err(Failure::forbidden(Rule::Crt6));
         }
         let today = self.today();
-        if let Some(violation) = rule_check::create_violations(post, today).into_iter().next() {
+        let violation = rule_check::create_violations(post, today).into_iter().find(|violation| {
+            !(violation.rule == Rule::Crt2 && self.fault(Fault::SendWithoutRecipients)
+                || violation.rule == Rule::Crt3 && self.fault(Fault::FuturePeriod))
+        });
+        if let Some(violation) = violation {
             return Err(violation.into());
         }
-        let report = rule_check::new_report(post, Id::new_v4(), self.next_version(None), today);
+        let mut report = rule_check::new_report(post, Id::new_v4(), self.next_version(None), today);
+        if self.fault(Fault::CreateDropsFlags) {
+            report.parameters.hide_zero_usage = None;
+            report.parameters.show_skus = None;
+        }
+        if self.fault(Fault::NoDefaultFormats) && post.parameters.formats.is_none() {
+            report.parameters.formats.clear();
+        }
         let generation = self.generation_due(&report, today).then(|| self.generate(&report));
         let mut reports = self.reports.write();
         let seq = reports.next_seq;
         reports.next_seq += 1;
-        reports.by_id.insert(report.id, Entry { seq, report: report.clone(), generation });
+        reports.by_id.insert(report.id, Entry { seq, report: report.clone(), created: report.clone(), generation });
         Ok(report)
     }
 
     /// GET-1: a report the caller may see.
     pub fn get(&self, caller: Caller, id: Id) -> Result<Report, Failure> {
         let reports = self.reports.read();
-        self.visible(&reports, caller, id, Rule::Get2).map(|entry| entry.report.clone())
+        let entry = if self.fault(Fault::CrossTenantReads) {
+            reports.by_id.get(&id).ok_or_else(|| Failure::not_found("no such report", Rule::Get2))
+        } else {
+            self.visible(&reports, caller, id, Rule::Get2)
+        };
+        let entry = entry.map_err(|failure| {
+            if self.fault(Fault::UnknownIdIs400) && failure.status == StatusCode::NOT_FOUND {
+                Failure::new(StatusCode::BAD_REQUEST, "Bad request.")
+            } else {
+                failure
+            }
+        })?;
+        Ok(if self.fault(Fault::StaleGet) { entry.created.clone() } else { entry.report.clone() })
     }
 
     /// Whether a report exists and the caller may see it (SEC-1 answers 404, as unknown).
@@ -199,26 +238,64 @@ impl Store {
         let today = self.today();
         let mut reports = self.reports.write();
         let entry = self.visible_mut(&mut reports, caller, id, Rule::Upd8)?;
-        if let Some(violation) = rule_check::update_violations(&entry.report, put, today).into_iter().next() {
+        let updated = self.updated(&entry.report, put, today)?;
+        let before = std::mem::replace(&mut entry.report, updated.clone());
+        Ok(if self.fault(Fault::UpdateEchoesOld) { before } else { updated })
+    }
+
+    /// The racy-updates fault: validates a snapshot, yields, then writes it back, so
+    /// concurrent PUTs lose each other's changes and share versions.
+    pub async fn update_racy(&self, caller: Caller, id: Id, put: &ReportPut) -> Result<Report, Failure> {
+        let today = self.today();
+        let snapshot = self.get(caller, id)?;
+        let updated = self.updated(&snapshot, put, today)?;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let mut reports = self.reports.write();
+        let entry = self.visible_mut(&mut reports, caller, id, Rule::Upd8)?;
+        entry.report = updated.clone();
+        Ok(updated)
+    }
+
+    /// `current` after an accepted `put`, with its new version.
+    fn updated(&self, current: &Report, put: &ReportPut, today: Date) -> Result<Report, Failure> {
+        let violation = rule_check::update_violations(current, put, today).into_iter().find(|violation| {
+            !(violation.rule == Rule::Upd1 && self.fault(Fault::UpdateAnyReport)
+                || violation.rule == Rule::Upd2 && self.fault(Fault::UpdateFormats)
+                || violation.rule == Rule::Upd3 && self.fault(Fault::RecipientsOnSave))
+        });
+        if let Some(violation) = violation {
             return Err(violation.into());
         }
-        let mut updated = rule_check::apply_update(&entry.report, put);
-        updated.version = self.next_version(Some(entry.report.version));
-        entry.report = updated.clone();
+        let mut updated = rule_check::apply_update(current, put);
+        if self.fault(Fault::UpdateFormats) {
+            if let Some(formats) = put.parameters.as_ref().and_then(|parameters| parameters.formats.clone()) {
+                updated.parameters.formats = formats;
+            }
+        }
+        if self.fault(Fault::IgnoreEnabled) {
+            updated.schedule.enabled = current.schedule.enabled;
+        }
+        if !self.fault(Fault::NoVersionBump) {
+            updated.version = self.next_version(Some(current.version));
+        }
         Ok(updated)
     }
 
     /// DEL-*: deletes a report at its current version.
     pub fn delete(&self, caller: Caller, id: Id, version: Option<&str>) -> Result<(), Failure> {
         let mut reports = self.reports.write();
+        if self.fault(Fault::DeleteUnknownIs204) && !reports.by_id.contains_key(&id) {
+            return Ok(());
+        }
         let entry = self.visible_mut(&mut reports, caller, id, Rule::Del4)?;
         let version = match version {
-            None => return Err(Violation::schema(Rule::Del2, "the query parameter `version` is required").into()),
             Some(text) => text.parse::<i64>().map_err(|_| {
                 Failure::from(Violation::schema(Rule::Del2, "the query parameter `version` must be an integer"))
             })?,
+            None if self.fault(Fault::DeleteWithoutVersion) => entry.report.version,
+            None => return Err(Violation::schema(Rule::Del2, "the query parameter `version` is required").into()),
         };
-        if version != entry.report.version {
+        if version != entry.report.version && !self.fault(Fault::IgnoreStaleVersion) {
             let message = format!("DEL-3: version mismatch: the report is at version {}", entry.report.version);
             return Err(Failure {
                 status: StatusCode::CONFLICT,
@@ -228,7 +305,9 @@ impl Store {
                 ),
             });
         }
-        reports.by_id.remove(&id);
+        if !self.fault(Fault::DeleteKeeps) {
+            reports.by_id.remove(&id);
+        }
         Ok(())
     }
 
@@ -244,6 +323,9 @@ impl Store {
         let mut entries: Vec<&Entry> =
             reports.by_id.values().filter(|entry| entry.report.parameters.tenant_id == tenant_id).collect();
         entries.sort_by_key(|entry| entry.seq);
+        if self.fault(Fault::ListOmitsNewest) {
+            entries.pop();
+        }
         Ok(UuidList { items: entries.iter().map(|entry| entry.report.id).collect() })
     }
 
@@ -277,11 +359,17 @@ impl Store {
         let entry = self.visible(&reports, caller, id, Rule::Sto4)?;
         let generation =
             entry.generation.as_ref().ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
-        let file = generation
-            .files
-            .iter()
-            .find(|file| file.id == stored_id)
-            .ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
+        let Some(file) = generation.files.iter().find(|file| file.id == stored_id) else {
+            if self.fault(Fault::UnknownStoredIs200) {
+                return Ok(StoredFile {
+                    id: stored_id,
+                    format: Format::Csv,
+                    plain: Bytes::new(),
+                    gzip: gzip(b"").into(),
+                });
+            }
+            return Err(Failure::not_found("no such stored report", Rule::Sto4));
+        };
         if self.status(generation) != StoredStatus::Saved {
             return Err(
                 Failure::new(StatusCode::CONFLICT, "The stored report is still being generated.").rule(Rule::Sto3)
@@ -296,11 +384,20 @@ impl Store {
     }
 
     fn visible<'a>(&self, reports: &'a Reports, caller: Caller, id: Id, rule: Rule) -> Result<&'a Entry, Failure> {
-        reports
-            .by_id
-            .get(&id)
-            .filter(|entry| self.fixture.is_within(entry.report.parameters.tenant_id, caller.tenant_id))
-            .ok_or_else(|| Failure::not_found("no such report", rule))
+        let entry = reports.by_id.get(&id).ok_or_else(|| Failure::not_found("no such report", rule))?;
+        self.check_tenancy(entry, caller, rule)?;
+        Ok(entry)
+    }
+
+    /// SEC-1: another tenant's report answers as unknown (or 403 with that variation).
+    fn check_tenancy(&self, entry: &Entry, caller: Caller, rule: Rule) -> Result<(), Failure> {
+        if self.fixture.is_within(entry.report.parameters.tenant_id, caller.tenant_id) {
+            Ok(())
+        } else if self.config.variations.forbid_foreign {
+            Err(Failure::forbidden(Rule::Sec1))
+        } else {
+            Err(Failure::not_found("no such report", rule))
+        }
     }
 
     fn visible_mut<'a>(
@@ -310,11 +407,9 @@ impl Store {
         id: Id,
         rule: Rule,
     ) -> Result<&'a mut Entry, Failure> {
-        reports
-            .by_id
-            .get_mut(&id)
-            .filter(|entry| self.fixture.is_within(entry.report.parameters.tenant_id, caller.tenant_id))
-            .ok_or_else(|| Failure::not_found("no such report", rule))
+        let entry = reports.by_id.get_mut(&id).ok_or_else(|| Failure::not_found("no such report", rule))?;
+        self.check_tenancy(entry, caller, rule)?;
+        Ok(entry)
     }
 
     fn next_version(&self, current: Option<i64>) -> i64 {
@@ -337,12 +432,16 @@ impl Store {
 
     fn generate(&self, report: &Report) -> Generation {
         let tenants = self.fixture.subtree(report.parameters.tenant_id);
-        let files = report
-            .parameters
-            .formats
+        let formats = &report.parameters.formats;
+        let formats = if self.fault(Fault::OneStoredReport) { &formats[..formats.len().min(1)] } else { formats };
+        let files = formats
             .iter()
             .map(|&format| {
-                let plain = content::render(report, format, &tenants);
+                let plain = if self.fault(Fault::CorruptDownload) {
+                    b"not a report".to_vec()
+                } else {
+                    content::render(report, format, &tenants)
+                };
                 let gzip = gzip(&plain);
                 StoredFile { id: Id::new_v4(), format, plain: plain.into(), gzip: gzip.into() }
             })
