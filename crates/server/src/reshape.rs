@@ -62,10 +62,10 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
                 if fault(Fault::StoredWithoutStatus) {
                     item.remove("status");
                 }
-                if config.variations.zulu_timestamps {
-                    if let Some(Value::String(created)) = item.get_mut("created_at") {
-                        *created = created.replace("+00:00", "Z");
-                    }
+                if config.variations.zulu_timestamps
+                    && let Some(Value::String(created)) = item.get_mut("created_at")
+                {
+                    *created = created.replace("+00:00", "Z");
                 }
             }
         }
@@ -73,15 +73,16 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
             if fault(Fault::WrongBusinessCode) && error.get("code") == Some(&json!(1027)) {
                 error.insert("code".to_owned(), json!(400));
             }
-            if fault(Fault::EchoToken) && status == StatusCode::NOT_FOUND {
-                if let Some(token) = &token {
-                    error.insert("message".to_owned(), Value::String(format!("Not found for token {token}")));
-                }
+            if fault(Fault::EchoToken)
+                && status == StatusCode::NOT_FOUND
+                && let Some(token) = &token
+            {
+                error.insert("message".to_owned(), Value::String(format!("Not found for token {token}")));
             }
-            if config.variations.string_error_codes {
-                if let Some(code) = error.get("code").and_then(Value::as_i64) {
-                    error.insert("code".to_owned(), Value::String(code.to_string()));
-                }
+            if config.variations.string_error_codes
+                && let Some(code) = error.get("code").and_then(Value::as_i64)
+            {
+                error.insert("code".to_owned(), Value::String(code.to_string()));
             }
             if config.variations.other_messages {
                 error.insert("message".to_owned(), json!("The request was rejected."));
