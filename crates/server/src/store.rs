@@ -267,10 +267,10 @@ impl Store {
             return Err(violation.into());
         }
         let mut updated = rule_check::apply_update(current, put);
-        if self.fault(Fault::UpdateFormats) {
-            if let Some(formats) = put.parameters.as_ref().and_then(|parameters| parameters.formats.clone()) {
-                updated.parameters.formats = formats;
-            }
+        if self.fault(Fault::UpdateFormats)
+            && let Some(formats) = put.parameters.as_ref().and_then(|parameters| parameters.formats.clone())
+        {
+            updated.parameters.formats = formats;
         }
         if self.fault(Fault::IgnoreEnabled) {
             updated.schedule.enabled = current.schedule.enabled;
