@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's entry points.
 
 mod bench;
+mod conformance;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -14,6 +15,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a server against PROFILE.md, rule by rule (the embedded reference server
+    /// by default).
+    Conformance(Box<conformance::Args>),
     /// Run the reference server until interrupted.
     Serve(serve::Args),
     /// Measure the reference server (release build): requests per second and memory.
@@ -23,6 +27,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Conformance(args) => conformance::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run(args),
     };

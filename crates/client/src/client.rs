@@ -110,8 +110,10 @@ impl Client {
 
     /// `DELETE /reports/{id}?version=N`.
     pub async fn delete_report(&self, id: Id, version: i64) -> Result<(), Error> {
-        let response =
-            self.transport.send(&RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"))).await?;
+        let response = self
+            .transport
+            .send(&RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}")), false)
+            .await?;
         match response.status {
             StatusCode::NO_CONTENT | StatusCode::OK => Ok(()),
             _ => Err(self.transport.status_error(&response)),
@@ -219,9 +221,9 @@ impl Client {
     }
 
     /// Sends any request through the same authentication, retries and timeouts, and
-    /// returns the answer whatever its status.
+    /// returns the answer whatever its status (a 401 too, after one token refresh).
     pub async fn send_raw(&self, request: &RawRequest) -> Result<RawResponse, Error> {
-        self.transport.send(request).await
+        self.transport.send(request, true).await
     }
 
     /// Replaces every secret this client knows (its client secret, its token) in `text`.
@@ -231,7 +233,7 @@ impl Client {
 
     async fn json<T: DeserializeOwned>(&self, mut request: RawRequest, success: &[StatusCode]) -> Result<T, Error> {
         request.headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let response = self.transport.send(&request).await?;
+        let response = self.transport.send(&request, false).await?;
         if !success.contains(&response.status) {
             return Err(self.transport.status_error(&response));
         }

@@ -95,7 +95,10 @@ impl Transport {
 
     /// Sends once or more, as the retry policy and a 401 allow, and returns the final
     /// answer; only transport failures and exhausted retries are errors here.
-    pub(crate) async fn send(&self, request: &RawRequest) -> Result<RawResponse, Error> {
+    ///
+    /// With `raw`, a 401 that survives the token refresh is returned as a response (the
+    /// harness judges it); otherwise it is an [`Error::Auth`].
+    pub(crate) async fn send(&self, request: &RawRequest, raw: bool) -> Result<RawResponse, Error> {
         let policy = &self.options.retry;
         let retryable_method = match request.method {
             Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS => true,
@@ -115,7 +118,11 @@ impl Transport {
             let delay = match &outcome {
                 // A 401 on our own token: fetch a new one, once, without using a retry.
                 Ok(response) if response.status == StatusCode::UNAUTHORIZED && token.is_some() => {
-                    if refreshed || matches!(self.credentials, Credentials::Bearer(_)) {
+                    let cannot_refresh = refreshed || matches!(self.credentials, Credentials::Bearer(_));
+                    if cannot_refresh && raw {
+                        return outcome;
+                    }
+                    if cannot_refresh {
                         return Err(Error::Auth {
                             status: Some(StatusCode::UNAUTHORIZED),
                             token_error: None,

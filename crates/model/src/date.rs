@@ -67,8 +67,11 @@ pub struct Timestamp(OffsetDateTime);
 pub struct InvalidTimestamp(pub String);
 
 impl Timestamp {
+    /// Now, in whole seconds: the API's `item1` allows at most 32 characters, which
+    /// nanoseconds and an offset would exceed.
     pub fn now() -> Timestamp {
-        Timestamp::from(OffsetDateTime::now_utc())
+        let now = OffsetDateTime::now_utc();
+        Timestamp::from(now.replace_nanosecond(0).unwrap_or(now))
     }
 
     pub fn as_offset_date_time(&self) -> OffsetDateTime {

@@ -1,0 +1,301 @@
+//! Contracts: one scenario per file in `contracts/`, described in `contracts/README.md`
+//! and validated against `contracts/contract.schema.json` when loaded.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use reportcheck_model::Rule;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::locate::line_of;
+use crate::matcher::OPERATORS;
+
+/// The format's own JSON Schema.
+pub const CONTRACT_SCHEMA: &str = include_str!("../../../contracts/contract.schema.json");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contract {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Defaults to the file name without `.json`.
+    #[serde(default)]
+    pub name: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Requirement>,
+    /// Where a recorded contract came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Provenance>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// A second API client, of a tenant outside the first one's subtree.
+    SecondClient,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    pub at: String,
+    pub openapi_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub name: String,
+    /// Which client sends it: `a` (default) or `b`, the second client.
+    #[serde(rename = "as", default, skip_serializing_if = "Party::is_a")]
+    pub party: Party,
+    pub request: RequestSpec,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect: Vec<Expectation>,
+    /// Variable name -> JSON pointer into the response body (`""` is the whole body).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture: BTreeMap<String, String>,
+    /// Repeat the request until every expectation holds, or the time is up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    #[default]
+    A,
+    B,
+}
+
+impl Party {
+    fn is_a(&self) -> bool {
+        *self == Party::A
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    pub method: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "AuthMode::is_token")]
+    pub auth: AuthMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic: Option<BasicCredentials>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<BTreeMap<String, String>>,
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// The party's bearer token.
+    #[default]
+    Token,
+    /// No `Authorization` header.
+    None,
+    /// A well-formed bearer token no server issued.
+    Bogus,
+    /// HTTP Basic with `basic`, or the party's client id and secret.
+    Basic,
+}
+
+impl AuthMode {
+    fn is_token(&self) -> bool {
+        *self == AuthMode::Token
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicCredentials {
+    pub user: String,
+    pub password: String,
+}
+
+/// What the answer must be, and the rule that says so.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub rule: Rule,
+    /// Whether this checks that a conforming request is served (positive) or that a
+    /// breaking one is refused (negative); by default, from the expected status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<Case>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// The body is a file in this format (downloads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<FileFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Case {
+    Positive,
+    Negative,
+}
+
+impl Expectation {
+    pub fn case(&self) -> Case {
+        self.case.unwrap_or_else(|| match self.status.as_ref().and_then(Value::as_u64) {
+            Some(status) if status >= 400 => Case::Negative,
+            Some(_) => Case::Positive,
+            None => match &self.status {
+                // A status matcher such as {"$one_of": [400, 404]} expects a refusal.
+                Some(matcher) if matcher.to_string().contains('4') => Case::Negative,
+                _ => Case::Positive,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    Csv,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Poll {
+    pub timeout_ms: u64,
+    #[serde(default = "Poll::default_interval")]
+    pub interval_ms: u64,
+}
+
+impl Poll {
+    fn default_interval() -> u64 {
+        100
+    }
+}
+
+/// A contract and the file it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedContract {
+    pub path: PathBuf,
+    pub contract: Contract,
+}
+
+impl LoadedContract {
+    /// The rules its expectations check.
+    pub fn rules(&self) -> BTreeSet<Rule> {
+        self.contract.steps.iter().flat_map(|step| step.expect.iter().map(|e| e.rule)).collect()
+    }
+}
+
+/// Every `*.json` contract in `dir` but the schema, in file-name order.
+pub fn load_dir(dir: &Path) -> Result<Vec<LoadedContract>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.to_owned(), source })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .filter(|path| !path.file_name().is_some_and(|name| name.to_string_lossy().ends_with(".schema.json")))
+        .collect();
+    paths.sort();
+    let validator = format_validator();
+    let mut contracts: Vec<LoadedContract> = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        let contract = parse(&path, &text, &validator)?;
+        if let Some(other) = contracts.iter().find(|other| other.contract.name == contract.contract.name) {
+            return Err(Error::InvalidContract {
+                path,
+                line: 1,
+                field: "/name".to_owned(),
+                message: format!("the name `{}` is taken by {}", contract.contract.name, other.path.display()),
+            });
+        }
+        contracts.push(contract);
+    }
+    Ok(contracts)
+}
+
+/// The compiled schema of the contract format.
+pub fn format_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(CONTRACT_SCHEMA).unwrap_or(Value::Bool(true));
+    jsonschema::validator_for(&schema).unwrap_or_else(|_| {
+        jsonschema::validator_for(&Value::Bool(true)).unwrap_or_else(|err| unreachable!("a true schema: {err}"))
+    })
+}
+
+/// Parses and checks one contract's text.
+pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Result<LoadedContract, Error> {
+    let invalid = |pointer: &str, message: String| Error::InvalidContract {
+        path: path.to_owned(),
+        line: line_of(text, pointer),
+        field: if pointer.is_empty() { "/".to_owned() } else { pointer.to_owned() },
+        message,
+    };
+    let value: Value = serde_json::from_str(text).map_err(|err| Error::InvalidContract {
+        path: path.to_owned(),
+        line: err.line(),
+        field: "/".to_owned(),
+        message: format!("not JSON: {err}"),
+    })?;
+    if let Some(error) = validator.iter_errors(&value).next() {
+        let pointer = error.instance_path().to_string();
+        return Err(invalid(&pointer, error.to_string()));
+    }
+    let mut contract: Contract = serde_json::from_value(value.clone())
+        .map_err(|err| invalid("", format!("does not match the format: {err}")))?;
+    if contract.name.is_empty() {
+        contract.name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+    }
+    for (index, step) in contract.steps.iter().enumerate() {
+        for (which, expectation) in step.expect.iter().enumerate() {
+            for (part, matcher) in [("body", &expectation.body), ("status", &expectation.status)] {
+                if let Some(matcher) = matcher
+                    && let Some(unknown) = unknown_operator(matcher)
+                {
+                    return Err(invalid(
+                        &format!("/steps/{index}/expect/{which}/{part}"),
+                        format!("`{unknown}` is not a matcher operator (known: {})", OPERATORS.join(", ")),
+                    ));
+                }
+            }
+        }
+        if step.request.basic.is_some() && step.request.auth != AuthMode::Basic {
+            return Err(invalid(
+                &format!("/steps/{index}/request/basic"),
+                "`basic` needs `\"auth\": \"basic\"`".to_owned(),
+            ));
+        }
+    }
+    Ok(LoadedContract { path: path.to_owned(), contract })
+}
+
+fn unknown_operator(value: &Value) -> Option<String> {
+    match value {
+        Value::Object(object) => object.iter().find_map(|(key, value)| {
+            (key.starts_with('$') && !OPERATORS.contains(&key.as_str()))
+                .then(|| key.clone())
+                .or_else(|| unknown_operator(value))
+        }),
+        Value::Array(items) => items.iter().find_map(unknown_operator),
+        _ => None,
+    }
+}

@@ -1,0 +1,40 @@
+//! Why a run could not be made (exit code 2), as opposed to checks that failed.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A contract file is not valid: its path, line and the offending field.
+    #[error("{}:{line}: {field}: {message}", path.display())]
+    InvalidContract { path: PathBuf, line: usize, field: String, message: String },
+
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The server cannot be reached, or keeps failing at the transport level.
+    #[error("the server is unreachable: {0}")]
+    Unreachable(String),
+
+    /// The credentials were refused at the token endpoint.
+    #[error("the credentials were refused: {0}")]
+    BadCredentials(String),
+
+    #[error("invalid options: {0}")]
+    Options(String),
+
+    /// The embedded reference server could not start.
+    #[error("cannot start the reference server: {0}")]
+    Server(#[source] std::io::Error),
+
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

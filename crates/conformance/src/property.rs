@@ -1,0 +1,587 @@
+//! Property tests against a live server: generated sequences of creates, updates (valid
+//! and not), enables and disables, gets and deletes. The model predicts every answer and
+//! the state after it; the server must agree. A failure shrinks to a minimal sequence,
+//! printed as a replayable contract and as curl commands, with the seed to rerun it.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use reportcheck_client::RawRequest;
+use reportcheck_model::rule_check::{self, Violation};
+use reportcheck_model::strategies;
+use reportcheck_model::{
+    Date, Format, Id, PostParameters, PostSchedule, PutParameters, PutSchedule, Report, ReportPost, ReportPut,
+    ResultAction, Rule,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::contract::Case;
+use crate::error::Error;
+use crate::outcome::{Check, Failure, Outcome, Source};
+use crate::session::{RECIPIENT, Session};
+
+const SLOTS: usize = 3;
+
+/// How a generated PUT departs from the current report's unchangeable parameters.
+#[derive(Debug, Clone)]
+enum Change {
+    SameFormats,
+    OtherFormats(Vec<Format>),
+    SameTenant,
+    OtherTenant(Id),
+    SamePeriod,
+    OtherPeriod,
+    HideZeroUsage(bool),
+    ShowSkus(bool),
+}
+
+#[derive(Debug, Clone)]
+enum Recipients {
+    Keep,
+    One,
+    None,
+}
+
+#[derive(Debug, Clone)]
+struct PutSpec {
+    kind: Option<reportcheck_model::Kind>,
+    level: Option<reportcheck_model::Level>,
+    recipients: Recipients,
+    enabled: Option<bool>,
+    change: Option<Change>,
+    /// A top-level key `reportPut` forbids (UPD-5).
+    unknown_key: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Create { slot: usize, post: ReportPost },
+    Update { slot: usize, put: PutSpec },
+    Get { slot: usize },
+    Delete { slot: usize, stale: bool },
+}
+
+fn create(tenant: Id, today: Date) -> impl Strategy<Value = ReportPost> {
+    let day = move |offset: i64| today + Duration::days(offset);
+    (
+        prop_oneof![8 => Just(true), 1 => Just(false)],
+        strategies::result_action(),
+        prop_oneof![Just(None), Just(Some(-3i64)), Just(Some(0)), Just(Some(1)), Just(Some(6))],
+        strategies::schedule_type(),
+        proptest::option::of(proptest::collection::vec(strategies::format(), 1..3)),
+        prop_oneof![6 => Just(None), 2 => Just(Some((-40i64, -10i64))), 1 => Just(Some((-5, 3))), 1 => Just(Some((-2, -9)))],
+        (strategies::kind(), strategies::level(), proptest::option::of(any::<bool>()), proptest::option::of(any::<bool>())),
+    )
+        .prop_map(move |(consistent, result_action, generation, schedule_type, formats, period, (kind, level, hide, skus))| {
+            let wants_recipients = (result_action == ResultAction::Send) == consistent;
+            ReportPost {
+                recipients: if wants_recipients { vec![recipient()] } else { Vec::new() },
+                result_action,
+                parameters: PostParameters {
+                    tenant_id: tenant,
+                    level,
+                    kind,
+                    formats,
+                    period: period.map(|(start, end)| reportcheck_model::Period { start: day(start), end: day(end) }),
+                    hide_zero_usage: hide,
+                    show_skus: skus,
+                },
+                schedule: PostSchedule { schedule_type, enabled: None },
+                generation_date: generation.map(day),
+            }
+        })
+}
+
+fn put() -> impl Strategy<Value = PutSpec> {
+    let change = prop_oneof![
+        Just(Change::SameFormats),
+        proptest::collection::vec(strategies::format(), 1..3).prop_map(Change::OtherFormats),
+        Just(Change::SameTenant),
+        strategies::id().prop_map(Change::OtherTenant),
+        Just(Change::SamePeriod),
+        Just(Change::OtherPeriod),
+        any::<bool>().prop_map(Change::HideZeroUsage),
+        any::<bool>().prop_map(Change::ShowSkus),
+    ];
+    (
+        proptest::option::of(strategies::kind()),
+        proptest::option::of(strategies::level()),
+        prop_oneof![4 => Just(Recipients::Keep), 2 => Just(Recipients::One), 1 => Just(Recipients::None)],
+        proptest::option::weighted(0.3, any::<bool>()),
+        proptest::option::weighted(0.3, change),
+        proptest::option::weighted(0.1, select(vec!["result_action", "version", "id"])),
+    )
+        .prop_map(|(kind, level, recipients, enabled, change, unknown_key)| PutSpec {
+            kind,
+            level,
+            recipients,
+            enabled,
+            change,
+            unknown_key,
+        })
+}
+
+fn ops(tenant: Id, today: Date) -> impl Strategy<Value = Vec<Op>> {
+    let slot = 0..SLOTS;
+    let op = prop_oneof![
+        3 => (slot.clone(), create(tenant, today)).prop_map(|(slot, post)| Op::Create { slot, post }),
+        5 => (slot.clone(), put()).prop_map(|(slot, put)| Op::Update { slot, put }),
+        1 => slot.clone().prop_map(|slot| Op::Get { slot }),
+        1 => (slot, any::<bool>()).prop_map(|(slot, stale)| Op::Delete { slot, stale }),
+    ];
+    proptest::collection::vec(op, 1..14)
+}
+
+fn recipient() -> Id {
+    RECIPIENT.parse().unwrap_or_else(|_| Id::new_v4())
+}
+
+/// The concrete PUT body for `spec` against the report as the model has it.
+fn put_body(spec: &PutSpec, current: &Report, today: Date) -> (ReportPut, Value) {
+    let mut parameters = PutParameters { kind: spec.kind, level: spec.level, ..PutParameters::default() };
+    match &spec.change {
+        None => {}
+        Some(Change::SameFormats) => parameters.formats = Some(current.parameters.formats.clone()),
+        Some(Change::OtherFormats(formats)) => parameters.formats = Some(formats.clone()),
+        Some(Change::SameTenant) => parameters.tenant_id = Some(current.parameters.tenant_id),
+        Some(Change::OtherTenant(id)) => parameters.tenant_id = Some(*id),
+        Some(Change::SamePeriod) => parameters.period = Some(current.parameters.period),
+        Some(Change::OtherPeriod) => {
+            let start = today - Duration::days(90);
+            parameters.period = Some(reportcheck_model::Period { start, end: start + Duration::days(3) })
+        }
+        Some(Change::HideZeroUsage(flag)) => parameters.hide_zero_usage = Some(*flag),
+        Some(Change::ShowSkus(flag)) => parameters.show_skus = Some(*flag),
+    }
+    let has_parameters = parameters != PutParameters::default();
+    let put = ReportPut {
+        recipients: match spec.recipients {
+            Recipients::Keep => None,
+            Recipients::One => Some(vec![recipient()]),
+            Recipients::None => Some(Vec::new()),
+        },
+        parameters: has_parameters.then_some(parameters),
+        schedule: spec.enabled.map(|enabled| PutSchedule { enabled }),
+    };
+    let mut json = serde_json::to_value(&put).unwrap_or_else(|_| json!({}));
+    if let (Some(key), Some(object)) = (spec.unknown_key, json.as_object_mut()) {
+        object.insert(key.to_owned(), json!("save"));
+    }
+    (put, json)
+}
+
+/// One step of a sequence as sent, for the replayable contract and the curl commands.
+#[derive(Debug, Clone)]
+struct Sent {
+    slot: usize,
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+    /// What the server answered.
+    status: u16,
+    /// What the model says a conformant server answers.
+    expected: u16,
+    rule: Rule,
+}
+
+/// A mismatch between the model and the server.
+struct Mismatch {
+    rule: Rule,
+    message: String,
+}
+
+fn fail<T>(rule: Rule, message: String) -> Result<T, Mismatch> {
+    Err(Mismatch { rule, message })
+}
+
+struct Execution<'a> {
+    session: &'a Session,
+    slots: [Option<Report>; SLOTS],
+    created: Vec<Value>,
+    sent: Vec<Sent>,
+    exercised: BTreeSet<(Rule, Case)>,
+}
+
+impl Execution<'_> {
+    async fn request(
+        &mut self,
+        method: Method,
+        path: String,
+        body: Option<&Value>,
+    ) -> Result<(u16, Option<Value>), Error> {
+        let mut request = RawRequest::new(method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = self.session.send(&self.session.a, &request).await?;
+        Ok((response.status.as_u16(), serde_json::from_slice(&response.body).ok()))
+    }
+
+    /// The server's answer must be the rejection the model predicts: a 4xx with the
+    /// profile's status and error code for one of the broken rules.
+    fn expect_rejection(
+        &mut self,
+        violations: &[Violation],
+        status: u16,
+        body: Option<&Value>,
+    ) -> Result<(), Mismatch> {
+        let rule = violations[0].rule;
+        self.exercised.insert((rule, Case::Negative));
+        let Some(matching) = violations.iter().find(|violation| violation.status == status) else {
+            let rules: Vec<_> = violations.iter().map(|v| v.rule.id()).collect();
+            return fail(
+                rule,
+                format!(
+                    "the model says the request breaks {rules:?} ({}); the server answered {status}",
+                    violations[0].message
+                ),
+            );
+        };
+        let code = body
+            .and_then(|body| body.pointer("/error/code"))
+            .and_then(|code| code.as_i64().or_else(|| code.as_str().and_then(|text| text.trim().parse().ok())));
+        if code != Some(matching.code) && violations.iter().all(|violation| Some(violation.code) != code) {
+            return fail(
+                Rule::Err2,
+                format!("{} should answer error code {}; the server sent {code:?}", matching.rule, matching.code),
+            );
+        }
+        Ok(())
+    }
+
+    async fn run(&mut self, op: &Op, today: Date) -> Result<Result<(), Mismatch>, Error> {
+        Ok(match op {
+            Op::Create { slot, post } => self.create(*slot, post, today).await?,
+            Op::Update { slot, put } => self.update(*slot, put, today).await?,
+            Op::Get { slot } => self.get(*slot).await?,
+            Op::Delete { slot, stale } => self.delete(*slot, *stale).await?,
+        })
+    }
+
+    async fn create(&mut self, slot: usize, post: &ReportPost, today: Date) -> Result<Result<(), Mismatch>, Error> {
+        let body = serde_json::to_value(post).unwrap_or_default();
+        let violations = rule_check::create_violations(post, today);
+        let (status, answer) = self.request(Method::POST, "/reports".to_owned(), Some(&body)).await?;
+        if status == 200
+            && let Some(answer) = &answer
+        {
+            self.created.push(answer.clone());
+        }
+        let (rule, expected) = violations.first().map_or((Rule::Crt1, 200), |v| (v.rule, v.status));
+        self.sent.push(Sent {
+            slot,
+            method: "POST",
+            path: "/reports".to_owned(),
+            body: Some(body),
+            status,
+            expected,
+            rule,
+        });
+        if !violations.is_empty() {
+            return Ok(self.expect_rejection(&violations, status, answer.as_ref()));
+        }
+        self.exercised.insert((Rule::Crt1, Case::Positive));
+        if status != 200 {
+            return Ok(fail(
+                Rule::Crt1,
+                format!("a valid create answered {status}: {}", self.session.redact_json(&answer.unwrap_or_default())),
+            ));
+        }
+        let Some(report) = answer.and_then(|answer| serde_json::from_value::<Report>(answer).ok()) else {
+            return Ok(fail(Rule::Crt1, "the create answer is not a report".to_owned()));
+        };
+        let predicted = rule_check::new_report(post, report.id, report.version, today);
+        if report != predicted {
+            let defaulted = post.parameters.formats.is_none()
+                && report.parameters.formats != predicted.parameters.formats
+                || post.parameters.period.is_none() && report.parameters.period != predicted.parameters.period
+                || post.generation_date.is_none() && report.generation_date != predicted.generation_date;
+            let rule = if defaulted { Rule::Crt7 } else { Rule::Crt1 };
+            return Ok(fail(rule, format!("created {}, the model predicts {}", show(&report), show(&predicted))));
+        }
+        if post.parameters.formats.is_none() || post.parameters.period.is_none() {
+            self.exercised.insert((Rule::Crt7, Case::Positive));
+        }
+        self.slots[slot] = Some(report);
+        Ok(Ok(()))
+    }
+
+    async fn update(&mut self, slot: usize, spec: &PutSpec, today: Date) -> Result<Result<(), Mismatch>, Error> {
+        let Some(current) = self.slots[slot].clone() else { return Ok(Ok(())) };
+        let (put, body) = put_body(spec, &current, today);
+        let path = format!("/reports/{}", current.id);
+        let mut violations = Vec::new();
+        if let Some(key) = spec.unknown_key {
+            violations.push(Violation::schema(Rule::Upd5, format!("`{key}` is not a key of reportPut")));
+        }
+        violations.extend(rule_check::update_violations(&current, &put, today));
+        let (status, answer) = self.request(Method::PUT, path.clone(), Some(&body)).await?;
+        let (rule, expected) = violations.first().map_or((Rule::Upd6, 200), |v| (v.rule, v.status));
+        self.sent.push(Sent { slot, method: "PUT", path: path.clone(), body: Some(body), status, expected, rule });
+        if !violations.is_empty() {
+            if let Err(mismatch) = self.expect_rejection(&violations, status, answer.as_ref()) {
+                return Ok(Err(mismatch));
+            }
+            // UPD-7: a rejected PUT changes nothing.
+            let (_, after) = self.request(Method::GET, path, None).await?;
+            self.exercised.insert((Rule::Upd7, Case::Negative));
+            return Ok(match after.and_then(|after| serde_json::from_value::<Report>(after).ok()) {
+                Some(after) if after == current => Ok(()),
+                Some(after) => fail(
+                    Rule::Upd7,
+                    format!("a rejected PUT changed the report from {} to {}", show(&current), show(&after)),
+                ),
+                None => fail(Rule::Get1, "GET after a rejected PUT is not a report".to_owned()),
+            });
+        }
+        self.exercised.insert((Rule::Upd6, Case::Positive));
+        if status != 200 {
+            return Ok(fail(
+                Rule::Upd6,
+                format!("a valid PUT answered {status}: {}", self.session.redact_json(&answer.unwrap_or_default())),
+            ));
+        }
+        let Some(updated) = answer.and_then(|answer| serde_json::from_value::<Report>(answer).ok()) else {
+            return Ok(fail(Rule::Upd6, "the PUT answer is not a report".to_owned()));
+        };
+        let mut predicted = rule_check::apply_update(&current, &put);
+        predicted.version = updated.version;
+        if updated != predicted {
+            let rule = if updated.parameters.formats != predicted.parameters.formats
+                || updated.parameters.tenant_id != predicted.parameters.tenant_id
+                || updated.parameters.period != predicted.parameters.period
+            {
+                Rule::Upd2
+            } else if updated.schedule != predicted.schedule {
+                Rule::Upd4
+            } else {
+                Rule::Upd6
+            };
+            return Ok(fail(
+                rule,
+                format!("the PUT answered {}, the model predicts {}", show(&updated), show(&predicted)),
+            ));
+        }
+        if spec.enabled.is_some() {
+            self.exercised.insert((Rule::Upd4, Case::Positive));
+        }
+        self.exercised.insert((Rule::Upd7, Case::Positive));
+        if updated.version <= current.version {
+            return Ok(fail(Rule::Upd7, format!("the version went from {} to {}", current.version, updated.version)));
+        }
+        self.slots[slot] = Some(updated);
+        self.get(slot).await
+    }
+
+    async fn get(&mut self, slot: usize) -> Result<Result<(), Mismatch>, Error> {
+        let Some(current) = self.slots[slot].clone() else { return Ok(Ok(())) };
+        let path = format!("/reports/{}", current.id);
+        let (status, answer) = self.request(Method::GET, path.clone(), None).await?;
+        self.sent.push(Sent { slot, method: "GET", path, body: None, status, expected: 200, rule: Rule::Get1 });
+        self.exercised.insert((Rule::Get1, Case::Positive));
+        Ok(match answer.and_then(|answer| serde_json::from_value::<Report>(answer).ok()) {
+            Some(found) if status == 200 && found == current => Ok(()),
+            Some(found) => fail(
+                Rule::Get1,
+                format!("GET answered {status} {}, the last write returned {}", show(&found), show(&current)),
+            ),
+            None => fail(Rule::Get1, format!("GET answered {status} without a report")),
+        })
+    }
+
+    async fn delete(&mut self, slot: usize, stale: bool) -> Result<Result<(), Mismatch>, Error> {
+        let Some(current) = self.slots[slot].clone() else { return Ok(Ok(())) };
+        let version = if stale { -1 } else { current.version };
+        let path = format!("/reports/{}?version={version}", current.id);
+        let (status, _) = self.request(Method::DELETE, path.clone(), None).await?;
+        let (rule, expected) = if stale { (Rule::Del3, 409) } else { (Rule::Del1, 204) };
+        self.sent.push(Sent { slot, method: "DELETE", path, body: None, status, expected, rule });
+        let (after, _) = self.request(Method::GET, format!("/reports/{}", current.id), None).await?;
+        if stale {
+            self.exercised.insert((Rule::Del3, Case::Negative));
+            return Ok(match (status, after) {
+                (409, 200) => Ok(()),
+                (status, after) => {
+                    fail(Rule::Del3, format!("a stale version answered {status}; GET then answered {after}"))
+                }
+            });
+        }
+        self.exercised.insert((Rule::Del1, Case::Positive));
+        self.slots[slot] = None;
+        Ok(match (status, after) {
+            (204, 404) => Ok(()),
+            (status, after) => {
+                fail(Rule::Del1, format!("DELETE at the current version answered {status}; GET then answered {after}"))
+            }
+        })
+    }
+}
+
+fn show(report: &Report) -> String {
+    serde_json::to_string(report).unwrap_or_default()
+}
+
+/// Runs `cases` generated sequences from `seed`.
+pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check>, Error> {
+    let Some(tenant) = session.a.tenant else {
+        return Ok(vec![Check {
+            rule: Rule::Upd6,
+            source: Source::Property,
+            name: "generated sequences".to_owned(),
+            case: Case::Positive,
+            outcome: Outcome::Skipped { reason: "the caller's tenant is unknown (AUTH-4)".to_owned() },
+        }]);
+    };
+    let today = session.today;
+    let handle = tokio::runtime::Handle::current();
+    let exercised: Mutex<BTreeSet<(Rule, Case)>> = Mutex::default();
+    let fatal: Mutex<Option<Error>> = Mutex::default();
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config { cases, failure_persistence: None, max_shrink_iters: 256, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    let result = tokio::task::block_in_place(|| {
+        runner.run(&ops(tenant, today), |ops| {
+            if fatal.lock().map(|f| f.is_some()).unwrap_or(true) {
+                return Ok(());
+            }
+            let mut execution = Execution {
+                session,
+                slots: Default::default(),
+                created: Vec::new(),
+                sent: Vec::new(),
+                exercised: BTreeSet::new(),
+            };
+            let outcome = handle.block_on(async {
+                let mut outcome = Ok(Ok(()));
+                for op in &ops {
+                    outcome = execution.run(op, today).await;
+                    if !matches!(outcome, Ok(Ok(()))) {
+                        break;
+                    }
+                }
+                for report in std::mem::take(&mut execution.created) {
+                    session.remove(&session.a, &report).await?
+                }
+                outcome
+            });
+            match outcome {
+                Err(err) => {
+                    if let Ok(mut slot) = fatal.lock() {
+                        *slot = Some(err);
+                    }
+                    Ok(())
+                }
+                Ok(Ok(())) => {
+                    if let Ok(mut all) = exercised.lock() {
+                        all.extend(execution.exercised);
+                    }
+                    Ok(())
+                }
+                Ok(Err(mismatch)) => Err(TestCaseError::fail(format!(
+                    "{}\u{1f}{}\u{1f}{}",
+                    mismatch.rule.id(),
+                    session.redact(&mismatch.message),
+                    replay(session, &execution.sent, seed)
+                ))),
+            }
+        })
+    });
+    if let Some(err) = fatal.into_inner().ok().flatten() {
+        return Err(err);
+    }
+    let exercised = exercised.into_inner().unwrap_or_default();
+    let mut checks: Vec<Check> = exercised
+        .into_iter()
+        .map(|(rule, case)| Check {
+            rule,
+            source: Source::Property,
+            name: format!("{cases} generated sequences ({case:?} cases)"),
+            case,
+            outcome: Outcome::Passed,
+        })
+        .collect();
+    if let Err(TestError::Fail(reason, minimal)) = result {
+        let text = reason.message().to_owned();
+        let mut parts = text.splitn(3, '\u{1f}');
+        let rule = parts.next().and_then(|id| id.parse().ok()).unwrap_or(Rule::Upd6);
+        let message = parts.next().unwrap_or_default().to_owned();
+        let replay = parts.next().unwrap_or_default().to_owned();
+        checks.retain(|check| check.rule != rule);
+        checks.push(Check {
+            rule,
+            source: Source::Property,
+            name: format!("a generated sequence of {} operations (minimal after shrinking)", minimal.len()),
+            case: Case::Positive,
+            outcome: Outcome::Failed(Failure {
+                message: format!("{message}\nrerun with --seed {seed}"),
+                request: Some(replay),
+                expected: None,
+                actual: None,
+            }),
+        });
+    }
+    Ok(checks)
+}
+
+/// The steps of a sequence as a contract for `contracts/` and as curl commands.
+fn replay(session: &Session, sent: &[Sent], seed: u64) -> String {
+    let mut steps = Vec::new();
+    let mut curls = Vec::new();
+    for (index, step) in sent.iter().enumerate() {
+        let slot = step.slot;
+        let mut path = step.path.clone();
+        let mut capture = serde_json::Map::new();
+        if step.method == "POST" {
+            capture.insert(format!("r{slot}"), json!("/id"));
+        }
+        if step.expected == 200 {
+            capture.insert(format!("v{slot}"), json!("/version"));
+        }
+        if let Some(id) = step.path.strip_prefix("/reports/").map(|rest| rest.split(['?', '/']).next().unwrap_or(rest))
+        {
+            path = path.replacen(id, &format!("{{{{r{slot}}}}}"), 1);
+            if let Some((_, version)) = path.split_once("?version=")
+                && version != "-1"
+            {
+                path = format!("{}?version={{{{v{slot}}}}}", path.split('?').next().unwrap_or(&path));
+            }
+        }
+        let body = step.body.as_ref().map(|body| {
+            let text = body.to_string();
+            let tenant = session.a.tenant.map(|tenant| tenant.to_string()).unwrap_or_default();
+            serde_json::from_str::<Value>(&text.replace(&tenant, "{{tenant}}")).unwrap_or_else(|_| body.clone())
+        });
+        let mut request = json!({"method": step.method, "path": path});
+        if let Some(body) = &body {
+            request["json"] = body.clone();
+        }
+        let mut contract_step = json!({"name": format!("step {}", index + 1), "request": request,
+            "expect": [{"rule": step.rule, "status": step.expected}]});
+        if !capture.is_empty() {
+            contract_step["capture"] = Value::Object(capture);
+        }
+        steps.push(contract_step);
+        let mut curl =
+            format!("curl -sS -X {} \"$BASE_URL{}\" -H \"Authorization: Bearer $TOKEN\"", step.method, step.path);
+        if let Some(body) = &step.body {
+            curl.push_str(&format!(" -H 'Content-Type: application/json' -d '{body}'"));
+        }
+        curls.push(curl);
+    }
+    let contract = json!({
+        "description": format!("A minimal failing sequence found by the property tests (seed {seed}, server date {}).", reportcheck_model::date::format_day(session.today)),
+        "steps": steps,
+    });
+    format!(
+        "replayable contract (save under contracts/):\n{}\n\ncurl commands (observed server answers: {}):\n{}",
+        serde_json::to_string_pretty(&contract).unwrap_or_default(),
+        sent.iter().map(|step| step.status.to_string()).collect::<Vec<_>>().join(", "),
+        curls.join("\n")
+    )
+}

@@ -1,0 +1,390 @@
+//! Replaying contracts against a server: requests from templates, expectations into
+//! checks, captures into variables, implicit checks on every answer, and cleanup of
+//! every report a contract created, even when a check failed.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use reportcheck_client::{RawRequest, RawResponse, RequestAuth, Secret};
+use reportcheck_model::Rule;
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::Value;
+
+use crate::checks::{self, Exchange};
+use crate::contract::{AuthMode, Case, Expectation, LoadedContract, Party, Requirement, Step};
+use crate::error::Error;
+use crate::matcher;
+use crate::openapi::Spec;
+use crate::outcome::{Check, Failure, Outcome, Source};
+use crate::session::{Session, Side};
+use crate::template::{self, Vars};
+
+/// Which checks to keep.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// A rule ID prefix (`UPD`, `UPD-2`) or part of a contract name.
+    pub filter: Option<String>,
+}
+
+impl Selection {
+    pub fn rule_selected(&self, rule: Rule) -> bool {
+        self.filter.as_deref().is_none_or(|filter| rule.id().starts_with(&filter.to_ascii_uppercase()))
+    }
+
+    /// Whether a contract runs, and whether all its checks count (a name match) or only
+    /// those of selected rules.
+    pub fn contract(&self, contract: &LoadedContract) -> Option<bool> {
+        match self.filter.as_deref() {
+            None => Some(true),
+            Some(filter) if contract.contract.name.contains(filter) => Some(true),
+            Some(_) if contract.rules().into_iter().any(|rule| self.rule_selected(rule)) => Some(false),
+            Some(_) => None,
+        }
+    }
+}
+
+/// A request as sent, for failure reports.
+struct Sent {
+    method: String,
+    path: String,
+    text: String,
+}
+
+/// Runs one contract; `all_rules` keeps every check, else only selected rules.
+pub async fn run_contract(
+    session: &Session,
+    spec: &Spec,
+    loaded: &LoadedContract,
+    selection: &Selection,
+    all_rules: bool,
+) -> Result<Vec<Check>, Error> {
+    let contract = &loaded.contract;
+    let source = Source::Contract(contract.name.clone());
+    let keep = |rule: Rule| all_rules || selection.rule_selected(rule);
+    let mut checks = Vec::new();
+    if contract.requires.contains(&Requirement::SecondClient) && session.b.is_none() {
+        for step in &contract.steps {
+            for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
+                checks.push(skipped(&source, step, expectation, "needs a second client (--second-client-id)"));
+            }
+        }
+        return Ok(checks);
+    }
+    let mut vars = session.vars();
+    let mut implicit: BTreeMap<Rule, (usize, Vec<String>)> = BTreeMap::new();
+    let mut created: Vec<(Party, Value)> = Vec::new();
+    let mut blocked: Option<String> = None;
+    for step in &contract.steps {
+        if let Some(reason) = &blocked {
+            for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
+                checks.push(skipped(&source, step, expectation, reason));
+            }
+            continue;
+        }
+        let Some(side) = session.side(step.party) else {
+            blocked = Some("needs a second client (--second-client-id)".to_owned());
+            continue;
+        };
+        let (request, sent) = match build_request(session, side, step, &vars) {
+            Ok(built) => built,
+            Err(template::Undefined(name)) => {
+                let reason = format!("needs {{{{{name}}}}}, which no earlier step captured");
+                for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
+                    checks.push(skipped(&source, step, expectation, &reason));
+                }
+                blocked = Some(reason);
+                continue;
+            }
+        };
+        let deadline = step.poll.map(|poll| Instant::now() + Duration::from_millis(poll.timeout_ms));
+        let (response, json, results) = loop {
+            let response = session.send(side, &request).await?;
+            let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+            let results: Vec<(&Expectation, Result<(), Failure>)> = step
+                .expect
+                .iter()
+                .map(|expectation| {
+                    (expectation, evaluate(session, expectation, &response, json.as_ref(), &vars, &sent))
+                })
+                .collect();
+            let done = results.iter().all(|(_, result)| result.is_ok());
+            match (deadline, step.poll) {
+                (Some(deadline), Some(poll)) if !done && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(poll.interval_ms)).await;
+                }
+                _ => break (response, json, results),
+            }
+        };
+        let exchange = Exchange {
+            method: &sent.method,
+            path: &sent.path,
+            status: response.status.as_u16(),
+            content_type: response.content_type(),
+            body: &response.body,
+            json: json.as_ref(),
+        };
+        for (rule, result) in checks::implicit(spec, &session.redactor, &exchange) {
+            let entry = implicit.entry(rule).or_default();
+            entry.0 += 1;
+            let leaked = rule == Rule::Sec2 && session.leaks(&String::from_utf8_lossy(&response.body));
+            match result {
+                Err(problem) => entry.1.push(format!("{}: {}", step.name, session.redact(&problem))),
+                Ok(()) if leaked => entry.1.push(format!("{}: the error body echoes a token or secret", step.name)),
+                Ok(()) => {}
+            }
+        }
+        for (expectation, result) in results {
+            if keep(expectation.rule) {
+                checks.push(Check {
+                    rule: expectation.rule,
+                    source: source.clone(),
+                    name: step.name.clone(),
+                    case: expectation.case(),
+                    outcome: result.map_or_else(Outcome::Failed, |()| Outcome::Passed),
+                });
+            }
+        }
+        if sent.method == "POST"
+            && sent.path == "/reports"
+            && response.status.is_success()
+            && let Some(body) = &json
+        {
+            created.push((step.party, body.clone()));
+        }
+        for (name, pointer) in &step.capture {
+            if let Some(value) = json.as_ref().and_then(|body| body.pointer(pointer)) {
+                vars.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    for (party, report) in created {
+        if let Some(side) = session.side(party) {
+            session.remove(side, &report).await?;
+        }
+    }
+    for (rule, (count, problems)) in implicit {
+        if !keep(rule) || count == 0 {
+            continue;
+        }
+        let outcome = if problems.is_empty() {
+            Outcome::Passed
+        } else {
+            Outcome::Failed(Failure {
+                message: format!("{} of {count} answers break it:\n{}", problems.len(), problems.join("\n")),
+                ..Failure::default()
+            })
+        };
+        checks.push(Check {
+            rule,
+            source: source.clone(),
+            name: format!("every answer ({count})"),
+            case: Case::Positive,
+            outcome,
+        });
+    }
+    Ok(checks)
+}
+
+fn skipped(source: &Source, step: &Step, expectation: &Expectation, reason: &str) -> Check {
+    Check {
+        rule: expectation.rule,
+        source: source.clone(),
+        name: step.name.clone(),
+        case: expectation.case(),
+        outcome: Outcome::Skipped { reason: reason.to_owned() },
+    }
+}
+
+fn build_request(
+    session: &Session,
+    side: &Side,
+    step: &Step,
+    vars: &Vars,
+) -> Result<(RawRequest, Sent), template::Undefined> {
+    let spec = &step.request;
+    let path = template::render_text(&spec.path, vars)?;
+    let method = Method::from_bytes(spec.method.as_bytes()).unwrap_or(Method::GET);
+    let mut request = RawRequest::new(method, path.clone());
+    let mut shown_headers = Vec::new();
+    let mut content_type = None;
+    let mut body: Option<Vec<u8>> = None;
+    if let Some(json) = &spec.json {
+        body = Some(serde_json::to_vec(&template::render(json, vars)?).unwrap_or_default());
+        content_type = Some("application/json".to_owned());
+    } else if let Some(text) = &spec.text {
+        body = Some(template::render_text(text, vars)?.into_bytes());
+    } else if let Some(form) = &spec.form {
+        let mut serializer = form_urlencoded_serializer();
+        for (key, value) in form {
+            serializer.append_pair(key, &template::render_text(value, vars)?);
+        }
+        body = Some(serializer.finish().into_bytes());
+        content_type = Some("application/x-www-form-urlencoded".to_owned());
+    }
+    if let Some(content_type) = content_type {
+        request.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/json")),
+        );
+    }
+    for (name, value) in &spec.headers {
+        let value = template::render_text(value, vars)?;
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            request.headers.insert(name, value);
+        }
+    }
+    request.auth = match spec.auth {
+        AuthMode::Token => RequestAuth::Client,
+        AuthMode::None => RequestAuth::Anonymous,
+        AuthMode::Bogus => RequestAuth::Header(Secret::new(format!("Bearer {}", session.bogus_token()))),
+        AuthMode::Basic => {
+            let (user, password) = match &spec.basic {
+                Some(basic) => {
+                    (template::render_text(&basic.user, vars)?, template::render_text(&basic.password, vars)?)
+                }
+                None => (side.credentials.client_id.clone(), side.credentials.client_secret.expose().to_owned()),
+            };
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            RequestAuth::Header(Secret::new(format!("Basic {encoded}")))
+        }
+    };
+    match &request.auth {
+        RequestAuth::Client => shown_headers.push("authorization: Bearer [redacted]".to_owned()),
+        RequestAuth::Header(value) => {
+            shown_headers.push(format!("authorization: {}", session.redactor.header("authorization", value.expose())))
+        }
+        RequestAuth::Anonymous => {}
+    }
+    for (name, value) in &request.headers {
+        shown_headers.push(format!("{name}: {}", session.redact(value.to_str().unwrap_or("?"))));
+    }
+    request.body = body.map(Bytes::from);
+    let mut text = format!("{} {}{}", spec.method, session.base_url, path);
+    for header in shown_headers {
+        text.push_str(&format!("\n{header}"));
+    }
+    if let Some(body) = &request.body {
+        let shown = match serde_json::from_slice::<Value>(body) {
+            Ok(json) => session.redact_json(&json).to_string(),
+            Err(_) => session.redact(&String::from_utf8_lossy(body)),
+        };
+        text.push_str(&format!("\n\n{}", truncate(&shown, 2000)));
+    }
+    let path_only = path.split('?').next().unwrap_or(&path).to_owned();
+    let sent =
+        Sent { method: spec.method.clone(), path: if path.contains('?') { path.clone() } else { path_only }, text };
+    Ok((request, sent))
+}
+
+fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> {
+    form_urlencoded::Serializer::new(String::new())
+}
+
+/// Checks one expectation against an answer.
+fn evaluate(
+    session: &Session,
+    expectation: &Expectation,
+    response: &RawResponse,
+    json: Option<&Value>,
+    vars: &Vars,
+    sent: &Sent,
+) -> Result<(), Failure> {
+    let render = |value: &Value| template::render(value, vars).map_err(|template::Undefined(name)| name);
+    let mut problems = Vec::new();
+    let mut expected_parts = Vec::new();
+    if let Some(status) = &expectation.status {
+        match render(status) {
+            Ok(status) => {
+                expected_parts.push(format!("status {status}"));
+                for mismatch in matcher::diff(&status, Some(&Value::from(response.status.as_u16()))) {
+                    problems.push(format!(
+                        "status: expected {}, found {}",
+                        mismatch.expected,
+                        response.status.as_u16()
+                    ));
+                }
+            }
+            Err(name) => problems.push(format!("the expectation needs {{{{{name}}}}}")),
+        }
+    }
+    if let Some(content_type) = &expectation.content_type {
+        let found = response.content_type().map(|value| Value::String(value.to_owned()));
+        let ok = match content_type {
+            Value::String(wanted) => response
+                .content_type()
+                .and_then(|value| value.split(';').next())
+                .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(wanted)),
+            matcher => matcher::matches(matcher, found.as_ref()),
+        };
+        expected_parts.push(format!("content type {content_type}"));
+        if !ok {
+            problems.push(format!("content type: expected {content_type}, found {:?}", response.content_type()));
+        }
+    }
+    for (name, wanted) in &expectation.headers {
+        let found = response
+            .headers
+            .get(name.as_str())
+            .and_then(|value| value.to_str().ok())
+            .map(|value| Value::String(value.to_owned()));
+        match render(wanted) {
+            Ok(wanted) => {
+                for mismatch in matcher::diff(&wanted, found.as_ref()) {
+                    problems.push(format!("header {name}: expected {}, found {}", mismatch.expected, mismatch.actual));
+                }
+            }
+            Err(name) => problems.push(format!("the expectation needs {{{{{name}}}}}")),
+        }
+    }
+    if let Some(body) = &expectation.body {
+        match (render(body), json) {
+            (Err(name), _) => problems.push(format!("the expectation needs {{{{{name}}}}}")),
+            (Ok(_), None) => problems.push("the body is not JSON".to_owned()),
+            (Ok(body), Some(json)) => {
+                expected_parts.push(format!("body {}", truncate(&session.redact_json(&body).to_string(), 1000)));
+                for mismatch in matcher::diff(&body, Some(json)) {
+                    problems.push(session.redact(&mismatch.to_string()));
+                }
+            }
+        }
+    }
+    if let Some(format) = expectation.format {
+        expected_parts.push(format!("a {format:?} file"));
+        if let Err(problem) = checks::file_format(format, &response.body) {
+            problems.push(problem);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure {
+        message: problems.join("\n"),
+        request: Some(sent.text.clone()),
+        expected: Some(expected_parts.join("\n")),
+        actual: Some(show_response(session, response, json)),
+    })
+}
+
+fn show_response(session: &Session, response: &RawResponse, json: Option<&Value>) -> String {
+    let body = match json {
+        Some(json) => session.redact_json(json).to_string(),
+        None => session.redact(&String::from_utf8_lossy(&response.body)),
+    };
+    format!(
+        "{} {}\n{}",
+        response.status.as_u16(),
+        response.content_type().unwrap_or("(no content type)"),
+        truncate(&body, 2000)
+    )
+}
+
+fn truncate(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        text.to_owned()
+    } else {
+        format!("{}… ({} characters)", text.chars().take(limit).collect::<String>(), text.chars().count())
+    }
+}

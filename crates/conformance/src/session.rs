@@ -1,0 +1,218 @@
+//! A connection to the server under test: both clients, what they learned at the start
+//! (tenants, the server's today), the built-in variables, and cleanup of what a run made.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reportcheck_client::{Client, ClientOptions, Credentials, Error as ClientError, RawRequest, RawResponse, Secret};
+
+use reportcheck_model::{Date, Id};
+use reqwest::Method;
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::contract::Party;
+use crate::error::Error;
+use crate::redact::Redactor;
+use crate::template::Vars;
+
+/// The recipient used where a `send` report needs one.
+pub const RECIPIENT: &str = "ca451758-b48a-45d9-9ae6-8f1059f67619";
+
+/// Client credentials of one side.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+/// One API client of the run.
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub client: Client,
+    pub credentials: ClientCredentials,
+    pub tenant: Option<Id>,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    pub a: Side,
+    pub b: Option<Side>,
+    pub today: Date,
+    pub redactor: Redactor,
+    pub base_url: String,
+    requests: AtomicU64,
+    bogus_token: String,
+}
+
+impl Session {
+    /// Connects both clients. A transport failure is `Unreachable`, refused credentials
+    /// are `BadCredentials`; a failing `GET /clients/{id}` leaves the tenant unknown (the
+    /// runner reports AUTH-4).
+    pub async fn connect(
+        base_url: &str,
+        a: ClientCredentials,
+        b: Option<ClientCredentials>,
+        options: ClientOptions,
+    ) -> Result<(Session, Vec<(Party, String)>), Error> {
+        let mut redactor = Redactor::default();
+        let mut problems = Vec::new();
+        let mut sides = Vec::new();
+        for (party, credentials) in [(Party::A, Some(a)), (Party::B, b)] {
+            let Some(credentials) = credentials else { continue };
+            redactor.add(credentials.client_secret.expose());
+            let client = Client::with_options(
+                base_url,
+                Credentials::client_secret(&credentials.client_id, credentials.client_secret.clone()),
+                options.clone(),
+            )
+            .map_err(|err| Error::Options(err.to_string()))?;
+            let tenant = match client.whoami().await {
+                Ok(me) => Some(me.tenant_id),
+                Err(err) => {
+                    let answered = fatal(err)?;
+                    problems.push((party, client.redact(&redactor.text(&answered.to_string()))));
+                    None
+                }
+            };
+            sides.push(Side { client, credentials, tenant });
+        }
+        let mut sides = sides.into_iter();
+        let a = sides.next().ok_or_else(|| Error::Options("no client credentials".to_owned()))?;
+        let b = sides.next();
+        let bogus_token = format!("{}{}", Id::new_v4().as_uuid().simple(), Id::new_v4().as_uuid().simple());
+        redactor.add(&bogus_token);
+        let mut session = Session {
+            a,
+            b,
+            today: time::OffsetDateTime::now_utc().date(),
+            redactor,
+            base_url: base_url.to_owned(),
+            requests: AtomicU64::new(0),
+            bogus_token,
+        };
+        session.today = session.probe_today().await?.unwrap_or(session.today);
+        Ok((session, problems))
+    }
+
+    pub fn side(&self, party: Party) -> Option<&Side> {
+        match party {
+            Party::A => Some(&self.a),
+            Party::B => self.b.as_ref(),
+        }
+    }
+
+    pub fn bogus_token(&self) -> &str {
+        &self.bogus_token
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Sends through a side's client; a server that cannot be reached (after the client's
+    /// retries) ends the run.
+    pub async fn send(&self, side: &Side, request: &RawRequest) -> Result<RawResponse, Error> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        side.client.send_raw(request).await.map_err(|err| match fatal(err) {
+            Ok(err) => Error::Unreachable(format!("unexpected client failure: {err}")),
+            Err(fatal) => fatal,
+        })
+    }
+
+    /// Every secret the run knows replaced: client secrets, the clients' current tokens,
+    /// the bogus token.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = self.redactor.text(text);
+        for side in std::iter::once(&self.a).chain(&self.b) {
+            text = side.client.redact(&text);
+        }
+        text
+    }
+
+    /// Redacts secret keys and every known secret in a JSON value.
+    pub fn redact_json(&self, value: &Value) -> Value {
+        let text = self.redactor.json(value).to_string();
+        serde_json::from_str(&self.redact(&text)).unwrap_or(Value::Null)
+    }
+
+    /// Whether `text` holds a secret the run knows.
+    pub fn leaks(&self, text: &str) -> bool {
+        self.redact(text) != text
+    }
+
+    /// The variables every contract may use.
+    pub fn vars(&self) -> Vars {
+        let day = |date: Date| Value::String(reportcheck_model::date::format_day(date));
+        let previous = reportcheck_model::rule_check::previous_month(self.today);
+        let mut vars = Vars::new();
+        vars.insert("today".to_owned(), day(self.today));
+        vars.insert("yesterday".to_owned(), day(self.today - Duration::days(1)));
+        vars.insert("tomorrow".to_owned(), day(self.today + Duration::days(1)));
+        vars.insert("in_a_week".to_owned(), day(self.today + Duration::days(7)));
+        vars.insert("prev_month_start".to_owned(), day(previous.start));
+        vars.insert("prev_month_end".to_owned(), day(previous.end));
+        vars.insert("next_month_first".to_owned(), day(reportcheck_model::rule_check::first_of_next_month(self.today)));
+        vars.insert("unknown_id".to_owned(), json!(Id::new_v4()));
+        vars.insert("recipient".to_owned(), json!(RECIPIENT));
+        vars.insert("bogus_token".to_owned(), json!(self.bogus_token));
+        vars.insert("client_id".to_owned(), json!(self.a.credentials.client_id));
+        vars.insert("client_secret".to_owned(), json!(self.a.credentials.client_secret.expose()));
+        if let Some(tenant) = self.a.tenant {
+            vars.insert("tenant".to_owned(), json!(tenant));
+        }
+        if let Some(b) = &self.b {
+            vars.insert("other_client_id".to_owned(), json!(b.credentials.client_id));
+            if let Some(tenant) = b.tenant {
+                vars.insert("other_tenant".to_owned(), json!(tenant));
+            }
+        }
+        vars
+    }
+
+    /// The server's today: a one-time report created without `generation_date` is
+    /// generated today (CRT-7). Falls back to the UTC date when that does not work or
+    /// disagrees with it by more than a day.
+    async fn probe_today(&self) -> Result<Option<Date>, Error> {
+        let Some(tenant) = self.a.tenant else { return Ok(None) };
+        let body = json!({"recipients": [RECIPIENT], "result_action": "send",
+            "parameters": {"tenant_id": tenant, "kind": "usage_current", "level": "direct_partners"},
+            "schedule": {"type": "once"}});
+        let response = self.send(&self.a, &RawRequest::new(Method::POST, "/reports").json(&body)).await?;
+        let created: Option<Value> = serde_json::from_slice(&response.body).ok();
+        let Some(created) = created.filter(|_| response.status.is_success()) else { return Ok(None) };
+        self.remove(&self.a, &created).await?;
+        let probed = created["generation_date"].as_str().and_then(|text| reportcheck_model::date::parse_day(text).ok());
+        let utc = time::OffsetDateTime::now_utc().date();
+        Ok(probed.filter(|date| (*date - utc).whole_days().abs() <= 1))
+    }
+
+    /// Deletes a report this run created, at its current version; errors are ignored
+    /// (the report may be gone already).
+    pub async fn remove(&self, side: &Side, report: &Value) -> Result<(), Error> {
+        let Some(id) = report["id"].as_str() else { return Ok(()) };
+        let current = self.send(side, &RawRequest::new(Method::GET, format!("/reports/{id}"))).await?;
+        if !current.status.is_success() {
+            return Ok(());
+        }
+        let version = serde_json::from_slice::<Value>(&current.body).ok().and_then(|body| match &body["version"] {
+            Value::String(text) => Some(text.clone()),
+            other => other.as_i64().map(|n| n.to_string()),
+        });
+        if let Some(version) = version {
+            self.send(side, &RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"))).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Sorts a client error: `Err` when the run cannot go on (unreachable server, refused
+/// credentials), `Ok` when the server answered and the answer is a finding.
+pub fn fatal(err: ClientError) -> Result<ClientError, Error> {
+    match err {
+        ClientError::Transport { .. } | ClientError::RetriesExhausted { .. } => {
+            Err(Error::Unreachable(err.to_string()))
+        }
+        ClientError::Auth { .. } => Err(Error::BadCredentials(err.to_string())),
+        answered => Ok(answered),
+    }
+}

@@ -1,0 +1,128 @@
+//! `cargo xtask conformance`: the CI gate. Exit 0 when every selected check passed, 1
+//! when any failed, 2 when the run could not be made.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use reportcheck_conformance::{ProfileMode, RunOptions, Target, credentials};
+use reportcheck_server::{Config, Fault, Variations};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// API base of the server to check, ending in /api/2; without it, the embedded
+    /// reference server is started and checked.
+    #[arg(long, env = "REPORTCHECK_BASE_URL")]
+    base_url: Option<String>,
+    #[arg(long, env = "REPORTCHECK_CLIENT_ID", requires = "base_url")]
+    client_id: Option<String>,
+    #[arg(long, env = "REPORTCHECK_CLIENT_SECRET", hide_env_values = true, requires = "client_id")]
+    client_secret: Option<String>,
+    /// A client of a tenant outside the first one's subtree, for the SEC checks.
+    #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_ID", requires = "base_url")]
+    second_client_id: Option<String>,
+    #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_SECRET", hide_env_values = true, requires = "second_client_id")]
+    second_client_secret: Option<String>,
+    /// The contracts to replay.
+    #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
+    contracts: PathBuf,
+    /// Only checks of rules starting with this (UPD, UPD-2) or contracts whose name holds it.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Stop at the first failed check.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Generated sequences for the property tests (0 skips them).
+    #[arg(long, default_value_t = 48)]
+    cases: u32,
+    /// Seed of the property tests, to rerun a failure.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// `strict` fails on documented and profile rules; `documented` warns on profile rules.
+    #[arg(long, value_enum, default_value_t = Profile::Strict)]
+    profile: Profile,
+    /// Also write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Also write the machine-readable result here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Print which contracts and built-in checks cover each rule, and stop.
+    #[arg(long)]
+    coverage: bool,
+    /// Embedded server only: inject a deliberate deviation (see --list-faults).
+    #[arg(long, conflicts_with = "base_url")]
+    fault: Vec<Fault>,
+    /// Embedded server only: run it with every conformant variation PROFILE.md allows.
+    #[arg(long, conflicts_with = "base_url")]
+    variations: bool,
+    /// List the fault names and stop.
+    #[arg(long)]
+    list_faults: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Profile {
+    Strict,
+    Documented,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.list_faults {
+        for fault in Fault::ALL {
+            println!("{:<24} {:<7} {}", fault.name(), fault.rule().id(), fault.description());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.coverage {
+        let contracts = reportcheck_conformance::contract::load_dir(&args.contracts)?;
+        print!("{}", reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts)));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let target = match &args.base_url {
+        None => Target::Embedded(Config {
+            faults: args.fault.iter().copied().collect(),
+            variations: if args.variations { Variations::all() } else { Variations::default() },
+            ..Config::default()
+        }),
+        Some(base_url) => {
+            let (Some(id), Some(secret)) = (&args.client_id, &args.client_secret) else {
+                anyhow::bail!("--base-url needs --client-id and --client-secret (or REPORTCHECK_CLIENT_ID/SECRET)");
+            };
+            let second = match (&args.second_client_id, &args.second_client_secret) {
+                (Some(id), Some(secret)) => Some(credentials(id, secret)),
+                (None, None) => None,
+                _ => anyhow::bail!("--second-client-id needs --second-client-secret"),
+            };
+            Target::Remote {
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                client: credentials(id, secret),
+                second,
+            }
+        }
+    };
+    let options = RunOptions {
+        contracts: args.contracts,
+        filter: args.filter,
+        fail_fast: args.fail_fast,
+        cases: args.cases,
+        seed: args.seed,
+        profile: match args.profile {
+            Profile::Strict => ProfileMode::Strict,
+            Profile::Documented => ProfileMode::Documented,
+        },
+        progress: true,
+        ..RunOptions::new(target)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(reportcheck_conformance::run(options))?;
+    print!("{}", report.summary());
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report.junit()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
