@@ -257,11 +257,24 @@ pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Resu
         message: format!("not JSON: {err}"),
     })?;
     if let Some(error) = validator.iter_errors(&value).next() {
-        let pointer = error.instance_path().to_string();
+        let mut pointer = error.instance_path().to_string();
+        // A key that does not belong is reported on its own line.
+        if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = error.kind()
+            && let Some(key) = unexpected.first()
+        {
+            return Err(Error::InvalidContract {
+                path: path.to_owned(),
+                line: line_of(text, &format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"))),
+                field: if pointer.is_empty() { "/".to_owned() } else { std::mem::take(&mut pointer) },
+                message: error.to_string(),
+            });
+        }
         return Err(invalid(&pointer, error.to_string()));
     }
-    let mut contract: Contract = serde_json::from_value(value.clone())
-        .map_err(|err| invalid("", format!("does not match the format: {err}")))?;
+    let mut contract: Contract = serde_path_to_error::deserialize(value).map_err(|err| {
+        let pointer = pointer_of(&err.path().to_string());
+        invalid(&pointer, format!("does not match the format: {}", err.inner()))
+    })?;
     if contract.name.is_empty() {
         contract.name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
     }
@@ -286,6 +299,17 @@ pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Resu
         }
     }
     Ok(LoadedContract { path: path.to_owned(), contract })
+}
+
+/// `steps[0].expect[1].rule` -> `/steps/0/expect/1/rule`.
+fn pointer_of(path: &str) -> String {
+    if path == "." {
+        return String::new();
+    }
+    path.split('.')
+        .flat_map(|segment| segment.split('['))
+        .map(|part| format!("/{}", part.trim_end_matches(']')))
+        .collect()
 }
 
 fn unknown_operator(value: &Value) -> Option<String> {

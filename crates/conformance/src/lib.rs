@@ -57,6 +57,8 @@ pub struct RunOptions {
     pub profile: ProfileMode,
     /// A progress line on standard error (only when it is a terminal).
     pub progress: bool,
+    /// Caps how long a contract step polls (stored reports), below its own timeout.
+    pub max_poll: Option<std::time::Duration>,
     pub client: ClientOptions,
 }
 
@@ -72,6 +74,7 @@ impl RunOptions {
             seed: None,
             profile: ProfileMode::Strict,
             progress: false,
+            max_poll: None,
             client: ClientOptions::default(),
         }
     }
@@ -107,7 +110,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let started = Instant::now();
     let contracts = contract::load_dir(&options.contracts)?;
     let spec = openapi::Spec::builtin();
-    let selection = runner::Selection { filter: options.filter.clone() };
+    let selection = runner::Selection { filter: options.filter.clone(), max_poll: options.max_poll };
     let seed = options.seed.unwrap_or_else(|| {
         u64::from_le_bytes(*reportcheck_model::Id::new_v4().as_uuid().as_bytes().first_chunk().unwrap_or(&[0; 8]))
     });

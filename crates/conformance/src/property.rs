@@ -175,18 +175,32 @@ fn put_body(spec: &PutSpec, current: &Report, today: Date) -> (ReportPut, Value)
     (put, json)
 }
 
-/// One step of a sequence as sent, for the replayable contract and the curl commands.
+/// One request of a sequence, for the replayable contract and the curl commands: what
+/// was sent and what the model says a conformant server answers.
 #[derive(Debug, Clone)]
 struct Sent {
-    slot: usize,
     method: &'static str,
+    /// The concrete path, for curl.
     path: String,
+    /// The path with `{{r0}}`-style variables, for the contract.
+    template: String,
     body: Option<Value>,
     /// What the server answered.
     status: u16,
-    /// What the model says a conformant server answers.
-    expected: u16,
-    rule: Rule,
+    /// The model's prediction, as contract expectations.
+    expect: Vec<Value>,
+    capture: Vec<(String, &'static str)>,
+}
+
+/// Whether a report's answer carries exactly what the model predicts, as a contract
+/// body matcher: everything but the free `id` and `version`.
+fn predicted_body(report: &Report) -> Value {
+    let mut body = serde_json::to_value(report).unwrap_or_default();
+    if let Some(object) = body.as_object_mut() {
+        object.remove("id");
+        object.remove("version");
+    }
+    body
 }
 
 /// A mismatch between the model and the server.
@@ -220,6 +234,38 @@ impl Execution<'_> {
         }
         let response = self.session.send(&self.session.a, &request).await?;
         Ok((response.status.as_u16(), serde_json::from_slice(&response.body).ok()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        method: &'static str,
+        slot: usize,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+        expect: Vec<Value>,
+        writes: bool,
+    ) {
+        let id = self.slots[slot].as_ref().map(|report| report.id.to_string());
+        let mut template = path.to_owned();
+        if let Some(id) = id.filter(|_| method != "POST") {
+            template = template.replacen(&id, &format!("{{{{r{slot}}}}}"), 1);
+            if let Some((base, version)) = template.clone().split_once("?version=")
+                && version != "-1"
+            {
+                template = format!("{base}?version={{{{v{slot}}}}}");
+            }
+        }
+        let mut capture = Vec::new();
+        if method == "POST" {
+            capture.push((format!("r{slot}"), "/id"));
+        }
+        if writes {
+            capture.push((format!("v{slot}"), "/version"));
+            capture.push((format!("s{slot}"), ""));
+        }
+        self.sent.push(Sent { method, path: path.to_owned(), template, body, status, expect, capture });
     }
 
     /// The server's answer must be the rejection the model predicts: a 4xx with the
@@ -272,19 +318,17 @@ impl Execution<'_> {
         {
             self.created.push(answer.clone());
         }
-        let (rule, expected) = violations.first().map_or((Rule::Crt1, 200), |v| (v.rule, v.status));
-        self.sent.push(Sent {
-            slot,
-            method: "POST",
-            path: "/reports".to_owned(),
-            body: Some(body),
-            status,
-            expected,
-            rule,
-        });
-        if !violations.is_empty() {
+        if let Some(violation) = violations.first() {
+            let expect = vec![json!({"rule": violation.rule, "status": violation.status})];
+            self.record("POST", slot, "/reports", Some(body), status, expect, false);
             return Ok(self.expect_rejection(&violations, status, answer.as_ref()));
         }
+        let placeholder = Id::from_uuid(Default::default());
+        let expect = vec![
+            json!({"rule": "CRT-1", "status": 200}),
+            json!({"rule": "CRT-7", "body": predicted_body(&rule_check::new_report(post, placeholder, 0, today))}),
+        ];
+        self.record("POST", slot, "/reports", Some(body), status, expect, true);
         self.exercised.insert((Rule::Crt1, Case::Positive));
         if status != 200 {
             return Ok(fail(
@@ -321,14 +365,16 @@ impl Execution<'_> {
         }
         violations.extend(rule_check::update_violations(&current, &put, today));
         let (status, answer) = self.request(Method::PUT, path.clone(), Some(&body)).await?;
-        let (rule, expected) = violations.first().map_or((Rule::Upd6, 200), |v| (v.rule, v.status));
-        self.sent.push(Sent { slot, method: "PUT", path: path.clone(), body: Some(body), status, expected, rule });
-        if !violations.is_empty() {
+        if let Some(violation) = violations.first() {
+            let expect = vec![json!({"rule": violation.rule, "status": violation.status})];
+            self.record("PUT", slot, &path, Some(body), status, expect, false);
             if let Err(mismatch) = self.expect_rejection(&violations, status, answer.as_ref()) {
                 return Ok(Err(mismatch));
             }
             // UPD-7: a rejected PUT changes nothing.
-            let (_, after) = self.request(Method::GET, path, None).await?;
+            let (after_status, after) = self.request(Method::GET, path.clone(), None).await?;
+            let expect = vec![json!({"rule": "UPD-7", "status": 200, "body": {"$eq": format!("{{{{s{slot}}}}}")}})];
+            self.record("GET", slot, &path, None, after_status, expect, false);
             self.exercised.insert((Rule::Upd7, Case::Negative));
             return Ok(match after.and_then(|after| serde_json::from_value::<Report>(after).ok()) {
                 Some(after) if after == current => Ok(()),
@@ -339,6 +385,12 @@ impl Execution<'_> {
                 None => fail(Rule::Get1, "GET after a rejected PUT is not a report".to_owned()),
             });
         }
+        let mut predicted = rule_check::apply_update(&current, &put);
+        let expect = vec![
+            json!({"rule": "UPD-6", "status": 200, "body": predicted_body(&predicted)}),
+            json!({"rule": "UPD-7", "body": {"version": {"$gt": format!("{{{{v{slot}}}}}")}}}),
+        ];
+        self.record("PUT", slot, &path, Some(body), status, expect, true);
         self.exercised.insert((Rule::Upd6, Case::Positive));
         if status != 200 {
             return Ok(fail(
@@ -349,7 +401,6 @@ impl Execution<'_> {
         let Some(updated) = answer.and_then(|answer| serde_json::from_value::<Report>(answer).ok()) else {
             return Ok(fail(Rule::Upd6, "the PUT answer is not a report".to_owned()));
         };
-        let mut predicted = rule_check::apply_update(&current, &put);
         predicted.version = updated.version;
         if updated != predicted {
             let rule = if updated.parameters.formats != predicted.parameters.formats
@@ -382,7 +433,8 @@ impl Execution<'_> {
         let Some(current) = self.slots[slot].clone() else { return Ok(Ok(())) };
         let path = format!("/reports/{}", current.id);
         let (status, answer) = self.request(Method::GET, path.clone(), None).await?;
-        self.sent.push(Sent { slot, method: "GET", path, body: None, status, expected: 200, rule: Rule::Get1 });
+        let expect = vec![json!({"rule": "GET-1", "status": 200, "body": {"$eq": format!("{{{{s{slot}}}}}")}})];
+        self.record("GET", slot, &path, None, status, expect, false);
         self.exercised.insert((Rule::Get1, Case::Positive));
         Ok(match answer.and_then(|answer| serde_json::from_value::<Report>(answer).ok()) {
             Some(found) if status == 200 && found == current => Ok(()),
@@ -399,9 +451,11 @@ impl Execution<'_> {
         let version = if stale { -1 } else { current.version };
         let path = format!("/reports/{}?version={version}", current.id);
         let (status, _) = self.request(Method::DELETE, path.clone(), None).await?;
-        let (rule, expected) = if stale { (Rule::Del3, 409) } else { (Rule::Del1, 204) };
-        self.sent.push(Sent { slot, method: "DELETE", path, body: None, status, expected, rule });
-        let (after, _) = self.request(Method::GET, format!("/reports/{}", current.id), None).await?;
+        let (rule, expected, after_expected) = if stale { ("DEL-3", 409, 200) } else { ("DEL-1", 204, 404) };
+        self.record("DELETE", slot, &path, None, status, vec![json!({"rule": rule, "status": expected})], false);
+        let get_path = format!("/reports/{}", current.id);
+        let (after, _) = self.request(Method::GET, get_path.clone(), None).await?;
+        self.record("GET", slot, &get_path, None, after, vec![json!({"rule": rule, "status": after_expected})], false);
         if stale {
             self.exercised.insert((Rule::Del3, Case::Negative));
             return Ok(match (status, after) {
@@ -531,57 +585,70 @@ pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check
 
 /// The steps of a sequence as a contract for `contracts/` and as curl commands.
 fn replay(session: &Session, sent: &[Sent], seed: u64) -> String {
-    let mut steps = Vec::new();
-    let mut curls = Vec::new();
-    for (index, step) in sent.iter().enumerate() {
-        let slot = step.slot;
-        let mut path = step.path.clone();
-        let mut capture = serde_json::Map::new();
-        if step.method == "POST" {
-            capture.insert(format!("r{slot}"), json!("/id"));
-        }
-        if step.expected == 200 {
-            capture.insert(format!("v{slot}"), json!("/version"));
-        }
-        if let Some(id) = step.path.strip_prefix("/reports/").map(|rest| rest.split(['?', '/']).next().unwrap_or(rest))
-        {
-            path = path.replacen(id, &format!("{{{{r{slot}}}}}"), 1);
-            if let Some((_, version)) = path.split_once("?version=")
-                && version != "-1"
-            {
-                path = format!("{}?version={{{{v{slot}}}}}", path.split('?').next().unwrap_or(&path));
+    let vars = session.vars();
+    let steps: Vec<Value> = sent
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let mut request = json!({"method": step.method, "path": step.template});
+            if let Some(body) = &step.body {
+                request["json"] = templated(body, &vars);
             }
-        }
-        let body = step.body.as_ref().map(|body| {
-            let text = body.to_string();
-            let tenant = session.a.tenant.map(|tenant| tenant.to_string()).unwrap_or_default();
-            serde_json::from_str::<Value>(&text.replace(&tenant, "{{tenant}}")).unwrap_or_else(|_| body.clone())
-        });
-        let mut request = json!({"method": step.method, "path": path});
-        if let Some(body) = &body {
-            request["json"] = body.clone();
-        }
-        let mut contract_step = json!({"name": format!("step {}", index + 1), "request": request,
-            "expect": [{"rule": step.rule, "status": step.expected}]});
-        if !capture.is_empty() {
-            contract_step["capture"] = Value::Object(capture);
-        }
-        steps.push(contract_step);
-        let mut curl =
-            format!("curl -sS -X {} \"$BASE_URL{}\" -H \"Authorization: Bearer $TOKEN\"", step.method, step.path);
-        if let Some(body) = &step.body {
-            curl.push_str(&format!(" -H 'Content-Type: application/json' -d '{body}'"));
-        }
-        curls.push(curl);
-    }
+            let expect: Vec<Value> = step.expect.iter().map(|expectation| templated(expectation, &vars)).collect();
+            let mut contract_step =
+                json!({"name": format!("step {}", index + 1), "request": request, "expect": expect});
+            if !step.capture.is_empty() {
+                contract_step["capture"] = step
+                    .capture
+                    .iter()
+                    .map(|(name, pointer)| (name.clone(), json!(pointer)))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into();
+            }
+            contract_step
+        })
+        .collect();
     let contract = json!({
         "description": format!("A minimal failing sequence found by the property tests (seed {seed}, server date {}).", reportcheck_model::date::format_day(session.today)),
         "steps": steps,
     });
+    let curls: Vec<String> = sent
+        .iter()
+        .map(|step| {
+            let mut curl =
+                format!("curl -sS -X {} \"$BASE_URL{}\" -H \"Authorization: Bearer $TOKEN\"", step.method, step.path);
+            if let Some(body) = &step.body {
+                curl.push_str(&format!(" -H 'Content-Type: application/json' -d '{body}'"));
+            }
+            curl
+        })
+        .collect();
     format!(
         "replayable contract (save under contracts/):\n{}\n\ncurl commands (observed server answers: {}):\n{}",
         serde_json::to_string_pretty(&contract).unwrap_or_default(),
         sent.iter().map(|step| step.status.to_string()).collect::<Vec<_>>().join(", "),
         curls.join("\n")
     )
+}
+
+/// Strings equal to a built-in variable (the tenant, today, tomorrow, ...) become that
+/// variable, so the contract replays on another server and another day.
+fn templated(value: &Value, vars: &crate::template::Vars) -> Value {
+    match value {
+        Value::String(text) => vars
+            .iter()
+            .filter(|(name, _)| {
+                !matches!(
+                    name.as_str(),
+                    "unknown_id" | "bogus_token" | "client_secret" | "client_id" | "other_client_id"
+                )
+            })
+            .find(|(_, var)| var.as_str() == Some(text))
+            .map_or_else(|| value.clone(), |(name, _)| Value::String(format!("{{{{{name}}}}}"))),
+        Value::Array(items) => Value::Array(items.iter().map(|item| templated(item, vars)).collect()),
+        Value::Object(object) => {
+            Value::Object(object.iter().map(|(key, item)| (key.clone(), templated(item, vars))).collect())
+        }
+        other => other.clone(),
+    }
 }

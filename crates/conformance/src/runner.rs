@@ -22,11 +22,13 @@ use crate::outcome::{Check, Failure, Outcome, Source};
 use crate::session::{Session, Side};
 use crate::template::{self, Vars};
 
-/// Which checks to keep.
+/// Which checks to keep, and how long polling may last.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// A rule ID prefix (`UPD`, `UPD-2`) or part of a contract name.
     pub filter: Option<String>,
+    /// Caps every step's poll timeout.
+    pub max_poll: Option<Duration>,
 }
 
 impl Selection {
@@ -99,7 +101,10 @@ pub async fn run_contract(
                 continue;
             }
         };
-        let deadline = step.poll.map(|poll| Instant::now() + Duration::from_millis(poll.timeout_ms));
+        let deadline = step.poll.map(|poll| {
+            let timeout = Duration::from_millis(poll.timeout_ms);
+            Instant::now() + selection.max_poll.map_or(timeout, |cap| cap.min(timeout))
+        });
         let (response, json, results) = loop {
             let response = session.send(side, &request).await?;
             let json: Option<Value> = serde_json::from_slice(&response.body).ok();

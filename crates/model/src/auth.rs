@@ -13,7 +13,10 @@ pub struct Token {
     pub access_token: Secret,
     /// `bearer`, in any case.
     pub token_type: String,
-    pub id_token: Secret,
+    /// Required by the schema, but a client needs only the access token: its absence is
+    /// a finding (AUTH-1, SCH-1), not a reason to stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret>,
     /// Lifetime in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,

@@ -109,7 +109,12 @@ impl Store {
             .and_then(|id| self.fixture.client(id))
             .filter(|client| constant_time_eq(client.client_secret.expose().as_bytes(), secret.as_bytes()))
             .ok_or_else(|| {
-                TokenFailure::new(StatusCode::UNAUTHORIZED, "invalid_client", "invalid client credentials")
+                let status = if self.fault(Fault::WrongSecretIs400) {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::UNAUTHORIZED
+                };
+                TokenFailure::new(status, "invalid_client", "invalid client credentials")
             })?;
         let access_token = random_token();
         let lifetime = self.config.token_lifetime;
@@ -127,7 +132,7 @@ impl Store {
         Ok(Token {
             access_token: Secret::new(access_token),
             token_type: "bearer".to_owned(),
-            id_token: Secret::new(id_token(client.client_id)),
+            id_token: Some(Secret::new(id_token(client.client_id))),
             expires_in: Some(seconds(lifetime)),
             expires_on: Some(i64::try_from(unix_now).unwrap_or(i64::MAX).saturating_add(seconds(lifetime))),
             refresh_token: None,

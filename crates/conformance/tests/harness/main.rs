@@ -1,0 +1,8 @@
+//! Proving the harness: it passes the reference server, fails every deliberately broken
+//! one naming the broken rule, passes conformant variations, reports bad contracts
+//! precisely, and never prints a secret. One binary.
+
+mod bad_contracts;
+mod mutation;
+mod outputs;
+mod support;

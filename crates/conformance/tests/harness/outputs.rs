@@ -1,0 +1,129 @@
+//! What a run writes: no secret anywhere, JUnit with one case per check, the exit codes,
+//! and property failures that replay.
+
+use std::time::Duration;
+
+use reportcheck_conformance::{Error, Outcome, RunOptions, Source, Target, credentials};
+use reportcheck_server::{Config, Fault, Fixture};
+
+use crate::support::*;
+
+/// A server that echoes bearer tokens into its errors: the summary, JUnit and JSON still
+/// show no token and no client secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_any_output() {
+    let report = run(options(Config { faults: [Fault::EchoToken].into(), ..config() })).await;
+    assert!(report.checks.iter().any(|check| check.is_failed() && check.rule == reportcheck_model::Rule::Sec2));
+    let outputs = [report.summary(), report.junit(), serde_json::to_string(&report).expect("json")];
+    for output in &outputs {
+        for secret in [Fixture::CLIENT_A_SECRET, Fixture::CLIENT_B_SECRET] {
+            assert!(!output.contains(secret), "a client secret in the output");
+        }
+        // Access tokens are 64 hex digits; none may appear.
+        let hex_run = output.as_bytes().windows(64).any(|window| window.iter().all(u8::is_ascii_hexdigit));
+        assert!(!hex_run, "something token-shaped in the output");
+    }
+    assert!(outputs[0].contains("SEC-2 failed"), "the echo is reported: {}", outputs[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_has_one_case_per_check_named_by_rule() {
+    let report = run(RunOptions { filter: Some("DEL".to_owned()), ..options(config()) }).await;
+    assert!(report.checks.iter().all(|check| check.rule.id().starts_with("DEL")), "the filter keeps DEL rules only");
+    let junit = report.junit();
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert_eq!(junit.matches("<testcase ").count(), report.checks.len());
+    for check in &report.checks {
+        assert!(junit.contains(&format!("name=\"{} ", check.rule.id())), "{junit}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_that_cannot_be_made_are_errors() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let mut client = reportcheck_client::ClientOptions::default();
+    client.retry =
+        reportcheck_client::RetryPolicy { max_attempts: 2, initial_backoff: Duration::from_millis(1), ..client.retry };
+    let unreachable = RunOptions {
+        client: client.clone(),
+        ..RunOptions::new(Target::Remote {
+            base_url: format!("http://127.0.0.1:{closed}/api/2"),
+            client: credentials(Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET),
+            second: None,
+        })
+    };
+    assert!(matches!(reportcheck_conformance::run(unreachable).await, Err(Error::Unreachable(_))));
+
+    let server = reportcheck_server::spawn(config()).await.expect("server");
+    let wrong = RunOptions::new(Target::Remote {
+        base_url: server.base_url().to_owned(),
+        client: credentials(Fixture::CLIENT_A, "not-the-secret"),
+        second: None,
+    });
+    match reportcheck_conformance::run(wrong).await {
+        Err(Error::BadCredentials(message)) => assert!(!message.contains("not-the-secret"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+
+    let dir = std::env::temp_dir().join(format!("reportcheck-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("broken.json"), "{\"description\": \"x\", \"steps\": []}").expect("write");
+    let bad = RunOptions { contracts: dir.clone(), ..options(config()) };
+    assert!(matches!(reportcheck_conformance::run(bad).await, Err(Error::InvalidContract { .. })));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A remote server without a second client: the SEC contracts are skipped, not passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_second_client_sec_checks_are_skipped() {
+    let server = reportcheck_server::spawn(config()).await.expect("server");
+    let options = RunOptions {
+        filter: Some("SEC-1".to_owned()),
+        ..RunOptions::new(Target::Remote {
+            base_url: server.base_url().to_owned(),
+            client: credentials(Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET),
+            second: None,
+        })
+    };
+    let report = run(options).await;
+    assert!(!report.checks.is_empty());
+    assert!(report.checks.iter().all(|check| matches!(check.outcome, Outcome::Skipped { .. })), "{}", report.summary());
+    assert_eq!(report.exit_code(), 0);
+}
+
+/// A property failure shrinks to a contract that replays: it fails the faulty server and
+/// passes the reference one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_property_failure_replays_as_a_contract() {
+    let faulty = Config { faults: [Fault::NoVersionBump].into(), ..config() };
+    let empty = std::env::temp_dir().join(format!("reportcheck-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("dir");
+    let report = run(RunOptions { contracts: empty.clone(), cases: 64, ..options(faulty.clone()) }).await;
+    let failure = report
+        .checks
+        .iter()
+        .find_map(|check| match (&check.source, &check.outcome) {
+            (Source::Property, Outcome::Failed(failure)) => Some(failure.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the property tests catch no-version-bump:\n{}", report.summary()));
+    assert!(failure.message.contains("--seed 7"), "{}", failure.message);
+    let replay = failure.request.expect("the replay");
+    assert!(replay.contains("curl -sS"), "{replay}");
+    let start = replay.find('{').expect("a contract");
+    let end = replay.find("\n\ncurl commands").expect("then curl");
+    std::fs::write(empty.join("minimal.json"), &replay[start..end]).expect("write");
+
+    let replayed = run(RunOptions { contracts: empty.clone(), cases: 0, ..options(faulty) }).await;
+    assert!(
+        replayed.checks.iter().any(|c| matches!(c.source, Source::Contract(_)) && c.is_failed()),
+        "{}",
+        replayed.summary()
+    );
+    let reference = run(RunOptions { contracts: empty.clone(), cases: 0, ..options(config()) }).await;
+    assert_eq!(reference.blocking_failures(), 0, "{}", reference.summary());
+    let _ = std::fs::remove_dir_all(empty);
+}
