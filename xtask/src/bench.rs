@@ -40,7 +40,71 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(measure(&server, &args));
     drop(server);
-    result.map(|()| ExitCode::SUCCESS)
+    result?;
+    runtime.block_on(harness(&args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The harness: the default run as users start it (the debug `xtask` binary, after
+/// build), its request rate, and property-test cases per second.
+async fn harness(args: &Args) -> anyhow::Result<()> {
+    use reportcheck_conformance::{RunOptions, Target};
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let built = Command::new(&cargo).args(["build", "--quiet", "--package", "xtask"]).status()?;
+    if !built.success() {
+        bail!("cannot build the debug xtask");
+    }
+    let debug_xtask = std::env::current_exe()?
+        .parent()
+        .and_then(|release| release.parent())
+        .map(|target| target.join("debug").join("xtask"))
+        .context("no target directory")?;
+    let mut walls = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let status =
+            Command::new(&debug_xtask).arg("conformance").stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        walls.push(started.elapsed().as_secs_f64());
+        if !status.success() {
+            bail!("cargo xtask conformance failed against the reference server");
+        }
+    }
+    walls.sort_by(f64::total_cmp);
+
+    let default_run = reportcheck_conformance::run(RunOptions::new(Target::Embedded(Default::default()))).await?;
+    let empty = std::env::temp_dir().join(format!("reportcheck-bench-contracts-{}", std::process::id()));
+    std::fs::create_dir_all(&empty)?;
+    let cases = 100 * args.seconds.max(1) as u32;
+    let properties = reportcheck_conformance::run(RunOptions {
+        contracts: empty.clone(),
+        filter: Some("UPD-6".to_owned()),
+        cases,
+        ..RunOptions::new(Target::Embedded(Default::default()))
+    })
+    .await?;
+    let _ = std::fs::remove_dir_all(&empty);
+    let rate = |report: &reportcheck_conformance::RunReport| report.requests as f64 / report.duration.as_secs_f64();
+    println!("harness");
+    println!(
+        "  cargo xtask conformance (debug build, as run)  median {:.2} s of {:?}",
+        walls[1],
+        walls.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>()
+    );
+    println!(
+        "  default run in process (release)               {:.2} s, {} checks, {} requests, {:.0} requests/s",
+        default_run.duration.as_secs_f64(),
+        default_run.checks.len(),
+        default_run.requests,
+        rate(&default_run)
+    );
+    println!(
+        "  property tests (release)                       {cases} cases in {:.2} s: {:.0} cases/s, {:.0} requests/s",
+        properties.duration.as_secs_f64(),
+        f64::from(cases) / properties.duration.as_secs_f64(),
+        rate(&properties)
+    );
+    Ok(())
 }
 
 struct ServerProcess {

@@ -50,6 +50,13 @@ pub struct Args {
     /// Print which contracts and built-in checks cover each rule, and stop.
     #[arg(long)]
     coverage: bool,
+    /// Mock mode: also mount every recorded answer on a wiremock server and check that
+    /// the typed client reads each one as it should.
+    #[arg(long)]
+    mock: bool,
+    /// Caps how long a contract step polls for stored reports, in milliseconds.
+    #[arg(long)]
+    max_poll_ms: Option<u64>,
     /// Embedded server only: inject a deliberate deviation (see --list-faults).
     #[arg(long, conflicts_with = "base_url")]
     fault: Vec<Fault>,
@@ -112,6 +119,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Profile::Documented => ProfileMode::Documented,
         },
         progress: true,
+        mock: args.mock,
+        max_poll: args.max_poll_ms.map(std::time::Duration::from_millis),
         ..RunOptions::new(target)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -13,6 +13,7 @@ pub mod contract;
 pub mod error;
 pub mod locate;
 pub mod matcher;
+pub mod mock;
 pub mod openapi;
 pub mod outcome;
 pub mod property;
@@ -26,6 +27,7 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use futures_util::StreamExt as _;
 use reportcheck_client::{ClientOptions, Secret};
 use reportcheck_model::Rule;
 
@@ -59,6 +61,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Caps how long a contract step polls (stored reports), below its own timeout.
     pub max_poll: Option<std::time::Duration>,
+    /// Mock mode: also mount every answer on wiremock and check the typed client reads it.
+    pub mock: bool,
     pub client: ClientOptions,
 }
 
@@ -75,6 +79,7 @@ impl RunOptions {
             profile: ProfileMode::Strict,
             progress: false,
             max_poll: None,
+            mock: false,
             client: ClientOptions::default(),
         }
     }
@@ -84,6 +89,9 @@ impl RunOptions {
 pub fn default_contracts_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../contracts"))
 }
+
+/// Contracts replayed at the same time.
+const CONTRACTS_IN_FLIGHT: usize = 8;
 
 /// The rules the property tests can check.
 const PROPERTY_RULES: &[Rule] = &[
@@ -142,15 +150,33 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let selected: Vec<(&LoadedContract, bool)> =
         contracts.iter().filter_map(|contract| selection.contract(contract).map(|all| (contract, all))).collect();
     let show_progress = options.progress && std::io::stderr().is_terminal();
-    for (index, (contract, all_rules)) in selected.iter().enumerate() {
+    // Contracts are independent, so they run side by side (most of their time is spent
+    // waiting for stored reports); --fail-fast runs them one by one to stop at once.
+    let parallel = if options.fail_fast { 1 } else { CONTRACTS_IN_FLIGHT };
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = selected.len();
+    let (session_ref, spec_ref, selection_ref, done_ref) = (&session, &spec, &selection, &done);
+    let mut runs = futures_util::stream::iter(selected.iter().map(|&(contract, all_rules)| async move {
+        let found = runner::run_contract(session_ref, spec_ref, contract, selection_ref, all_rules).await;
+        let finished = done_ref.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if show_progress {
-            eprint!("\r\x1b[2K[{}/{}] {}", index + 1, selected.len(), contract.contract.name);
+            eprint!("\r\x1b[2K[{finished}/{total}] {}", contract.contract.name);
         }
-        checks.extend(runner::run_contract(&session, &spec, contract, &selection, *all_rules).await?);
+        (contract, all_rules, found)
+    }))
+    .buffered(parallel);
+    while let Some((contract, all_rules, found)) = runs.next().await {
+        let found = found?;
+        checks.extend(found.checks);
+        if options.mock {
+            let found = mock::check_client(&spec, &found.exchanges, &contract.contract.name).await;
+            checks.extend(found.into_iter().filter(|check| all_rules || selection.rule_selected(check.rule)));
+        }
         if options.fail_fast && checks.iter().any(Check::is_failed) {
             break;
         }
     }
+    drop(runs);
     let stop = options.fail_fast && checks.iter().any(Check::is_failed);
     if !stop && selection.rule_selected(Rule::Upd9) {
         if show_progress {

@@ -48,6 +48,23 @@ impl Selection {
     }
 }
 
+/// One request of a contract and its answer.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The index of the step in the contract.
+    pub step: usize,
+    pub party: Party,
+    pub request: RawRequest,
+    pub response: RawResponse,
+}
+
+/// What replaying one contract found, and every exchange it made.
+#[derive(Debug, Default)]
+pub struct ContractRun {
+    pub checks: Vec<Check>,
+    pub exchanges: Vec<Recorded>,
+}
+
 /// A request as sent, for failure reports.
 struct Sent {
     method: String,
@@ -62,7 +79,7 @@ pub async fn run_contract(
     loaded: &LoadedContract,
     selection: &Selection,
     all_rules: bool,
-) -> Result<Vec<Check>, Error> {
+) -> Result<ContractRun, Error> {
     let contract = &loaded.contract;
     let source = Source::Contract(contract.name.clone());
     let keep = |rule: Rule| all_rules || selection.rule_selected(rule);
@@ -73,13 +90,14 @@ pub async fn run_contract(
                 checks.push(skipped(&source, step, expectation, "needs a second client (--second-client-id)"));
             }
         }
-        return Ok(checks);
+        return Ok(ContractRun { checks, exchanges: Vec::new() });
     }
+    let mut exchanges = Vec::new();
     let mut vars = session.vars();
     let mut implicit: BTreeMap<Rule, (usize, Vec<String>)> = BTreeMap::new();
     let mut created: Vec<(Party, Value)> = Vec::new();
     let mut blocked: Option<String> = None;
-    for step in &contract.steps {
+    for (index, step) in contract.steps.iter().enumerate() {
         if let Some(reason) = &blocked {
             for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
                 checks.push(skipped(&source, step, expectation, reason));
@@ -164,6 +182,7 @@ pub async fn run_contract(
                 vars.insert(name.clone(), value.clone());
             }
         }
+        exchanges.push(Recorded { step: index, party: step.party, request, response });
     }
     for (party, report) in created {
         if let Some(side) = session.side(party) {
@@ -190,7 +209,7 @@ pub async fn run_contract(
             outcome,
         });
     }
-    Ok(checks)
+    Ok(ContractRun { checks, exchanges })
 }
 
 fn skipped(source: &Source, step: &Step, expectation: &Expectation, reason: &str) -> Check {

@@ -127,3 +127,27 @@ async fn a_property_failure_replays_as_a_contract() {
     assert_eq!(reference.blocking_failures(), 0, "{}", reference.summary());
     let _ = std::fs::remove_dir_all(empty);
 }
+
+/// Mock mode: the typed client reads every answer of the reference server and of a
+/// differently conformant one, and refuses what a broken server sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_mode_checks_the_client() {
+    let variations = Config { variations: reportcheck_server::Variations::all(), ..config() };
+    for server in [config(), variations] {
+        let report = run(RunOptions { mock: true, cases: 0, ..options(server) }).await;
+        let mock: Vec<_> = report.checks.iter().filter(|check| matches!(check.source, Source::Mock(_))).collect();
+        assert!(mock.len() > 100, "{} mock checks", mock.len());
+        assert_eq!(report.blocking_failures(), 0, "{}", report.summary());
+    }
+    let broken = run(RunOptions {
+        mock: true,
+        cases: 0,
+        ..options(Config { faults: [Fault::VersionAsString].into(), ..config() })
+    })
+    .await;
+    let refused = broken.checks.iter().find(|check| matches!(check.source, Source::Mock(_)) && check.is_failed());
+    match refused.map(|check| &check.outcome) {
+        Some(Outcome::Failed(failure)) => assert!(failure.message.contains("`version`"), "{}", failure.message),
+        _ => panic!("the client accepted string versions:\n{}", broken.summary()),
+    }
+}
