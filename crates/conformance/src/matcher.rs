@@ -156,7 +156,11 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, out: 
             _ => false,
         },
         "$ne" => !equal(value, argument),
-        "$eq" => deep_equal(argument, value),
+        "$eq" => {
+            // Name each differing field rather than print both values whole.
+            exact_diff(argument, value, path, out);
+            return;
+        }
         "$exact" => {
             let (Some(expected), Some(object)) = (argument.as_object(), value.as_object()) else {
                 return fail(out, format!("exactly {argument}"));
@@ -210,6 +214,34 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, out: 
             _ => format!("{name} {argument}"),
         };
         fail(out, expected);
+    }
+}
+
+/// Every difference between two values, with no subset leniency.
+fn exact_diff(expected: &Value, actual: &Value, path: &str, out: &mut Vec<Mismatch>) {
+    match (expected, actual) {
+        (Value::Object(expected), Value::Object(actual)) => {
+            for (key, value) in expected {
+                let at = format!("{path}/{}", escape(key));
+                match actual.get(key) {
+                    Some(found) => exact_diff(value, found, &at, out),
+                    None => out.push(Mismatch { path: at, expected: show(Some(value)), actual: "nothing".to_owned() }),
+                }
+            }
+            for (key, value) in actual.iter().filter(|(key, _)| !expected.contains_key(*key)) {
+                let at = format!("{path}/{}", escape(key));
+                out.push(Mismatch { path: at, expected: "nothing".to_owned(), actual: show(Some(value)) });
+            }
+        }
+        (Value::Array(expected_items), Value::Array(items)) if expected_items.len() == items.len() => {
+            for (index, (expected, item)) in expected_items.iter().zip(items).enumerate() {
+                exact_diff(expected, item, &format!("{path}/{index}"), out);
+            }
+        }
+        (expected, actual) if deep_equal(expected, actual) => {}
+        (expected, actual) => {
+            out.push(Mismatch { path: path.to_owned(), expected: show(Some(expected)), actual: show(Some(actual)) })
+        }
     }
 }
 
@@ -282,6 +314,10 @@ mod tests {
         assert!(!matches(&json!({"$not_contains": "a"}), Some(&json!(["a", "b"]))));
         assert!(matches(&json!({"$eq": {"a": 1}}), Some(&json!({"a": 1.0}))));
         assert!(!matches(&json!({"$eq": {"a": 1}}), Some(&json!({"a": 1, "b": 2}))), "$eq is not a subset match");
+        let differences =
+            diff(&json!({"$eq": {"a": {"b": 1, "c": [1, 2]}}}), Some(&json!({"a": {"b": 2, "c": [1, 3], "d": 0}})));
+        let paths: Vec<&str> = differences.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["/a/b", "/a/c/1", "/a/d"]);
     }
 
     #[test]
