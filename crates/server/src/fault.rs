@@ -49,7 +49,7 @@ faults! {
     StaleGet => "stale-get", Get1, "GET returns the report as it was created";
     UnknownIdIs400 => "unknown-id-is-400", Get2, "GET of an unknown report gets 400";
     MalformedIdIs500 => "malformed-id-is-500", Get3, "a malformed report id gets 500";
-    ListOmitsNewest => "list-omits-newest", Lst1, "the tenant list leaves out the newest report";
+    ListOmitsMonthly => "list-omits-monthly", Lst1, "the tenant list leaves out monthly reports";
     UpdateAnyReport => "update-any-report", Upd1, "reports that are not scheduled can be updated";
     UpdateFormats => "update-formats", Upd2, "a PUT changes parameters.formats";
     RecipientsOnSave => "recipients-on-save", Upd3, "recipients can be set on a save report";

@@ -328,8 +328,8 @@ impl Store {
         let mut entries: Vec<&Entry> =
             reports.by_id.values().filter(|entry| entry.report.parameters.tenant_id == tenant_id).collect();
         entries.sort_by_key(|entry| entry.seq);
-        if self.fault(Fault::ListOmitsNewest) {
-            entries.pop();
+        if self.fault(Fault::ListOmitsMonthly) {
+            entries.retain(|entry| entry.report.schedule.schedule_type != ScheduleType::Monthly);
         }
         Ok(UuidList { items: entries.iter().map(|entry| entry.report.id).collect() })
     }
