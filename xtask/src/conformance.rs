@@ -5,24 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use reportcheck_conformance::{ProfileMode, RunOptions, Target, credentials};
-use reportcheck_server::{Config, Fault, Variations};
+use reportcheck_conformance::{ProfileMode, RunOptions};
+use reportcheck_server::Fault;
+
+use crate::target::TargetArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// API base of the server to check, ending in /api/2; without it, the embedded
-    /// reference server is started and checked.
-    #[arg(long, env = "REPORTCHECK_BASE_URL")]
-    base_url: Option<String>,
-    #[arg(long, env = "REPORTCHECK_CLIENT_ID", requires = "base_url")]
-    client_id: Option<String>,
-    #[arg(long, env = "REPORTCHECK_CLIENT_SECRET", hide_env_values = true, requires = "client_id")]
-    client_secret: Option<String>,
-    /// A client of a tenant outside the first one's subtree, for the SEC checks.
-    #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_ID", requires = "base_url")]
-    second_client_id: Option<String>,
-    #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_SECRET", hide_env_values = true, requires = "second_client_id")]
-    second_client_secret: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// The contracts to replay.
     #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
     contracts: PathBuf,
@@ -57,12 +48,6 @@ pub struct Args {
     /// Caps how long a contract step polls for stored reports, in milliseconds.
     #[arg(long)]
     max_poll_ms: Option<u64>,
-    /// Embedded server only: inject a deliberate deviation (see --list-faults).
-    #[arg(long, conflicts_with = "base_url")]
-    fault: Vec<Fault>,
-    /// Embedded server only: run it with every conformant variation PROFILE.md allows.
-    #[arg(long, conflicts_with = "base_url")]
-    variations: bool,
     /// List the fault names and stop.
     #[arg(long)]
     list_faults: bool,
@@ -86,28 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts)));
         return Ok(ExitCode::SUCCESS);
     }
-    let target = match &args.base_url {
-        None => Target::Embedded(Config {
-            faults: args.fault.iter().copied().collect(),
-            variations: if args.variations { Variations::all() } else { Variations::default() },
-            ..Config::default()
-        }),
-        Some(base_url) => {
-            let (Some(id), Some(secret)) = (&args.client_id, &args.client_secret) else {
-                anyhow::bail!("--base-url needs --client-id and --client-secret (or REPORTCHECK_CLIENT_ID/SECRET)");
-            };
-            let second = match (&args.second_client_id, &args.second_client_secret) {
-                (Some(id), Some(secret)) => Some(credentials(id, secret)),
-                (None, None) => None,
-                _ => anyhow::bail!("--second-client-id needs --second-client-secret"),
-            };
-            Target::Remote {
-                base_url: base_url.trim_end_matches('/').to_owned(),
-                client: credentials(id, secret),
-                second,
-            }
-        }
-    };
+    let target = args.target.target()?;
     let options = RunOptions {
         contracts: args.contracts,
         filter: args.filter,

@@ -2,7 +2,9 @@
 
 mod bench;
 mod conformance;
+mod record;
 mod serve;
+mod target;
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +20,8 @@ enum Command {
     /// Check a server against PROFILE.md, rule by rule (the embedded reference server
     /// by default).
     Conformance(Box<conformance::Args>),
+    /// Run the standard scenarios against a server and write its answers as contracts.
+    Record(Box<record::Args>),
     /// Run the reference server until interrupted.
     Serve(serve::Args),
     /// Measure the reference server (release build): requests per second and memory.
@@ -28,6 +32,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Conformance(args) => conformance::run(*args),
+        Command::Record(args) => record::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run(args),
     };

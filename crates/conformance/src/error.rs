@@ -31,6 +31,10 @@ pub enum Error {
     #[error("cannot start the reference server: {0}")]
     Server(#[source] std::io::Error),
 
+    /// A recorded file still held a credential; nothing was written.
+    #[error("{} would hold a credential after scrubbing; nothing was written", path.display())]
+    SecretInRecording { path: PathBuf },
+
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,

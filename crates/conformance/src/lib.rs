@@ -17,6 +17,7 @@ pub mod mock;
 pub mod openapi;
 pub mod outcome;
 pub mod property;
+pub mod record;
 pub mod redact;
 pub mod runner;
 pub mod session;
@@ -122,27 +123,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let seed = options.seed.unwrap_or_else(|| {
         u64::from_le_bytes(*reportcheck_model::Id::new_v4().as_uuid().as_bytes().first_chunk().unwrap_or(&[0; 8]))
     });
-    let (_server, base_url, first, second) = match &options.target {
-        Target::Embedded(config) => {
-            let server = reportcheck_server::spawn(config.clone()).await.map_err(Error::Server)?;
-            let credentials = |index: usize| {
-                server.fixture().clients.get(index).map(|client| ClientCredentials {
-                    client_id: client.client_id.to_string(),
-                    client_secret: client.client_secret.clone(),
-                })
-            };
-            let (first, second) = (credentials(0), credentials(1));
-            let base_url = server.base_url().to_owned();
-            (
-                Some(server),
-                base_url,
-                first.ok_or_else(|| Error::Options("the fixture has no client".to_owned()))?,
-                second,
-            )
-        }
-        Target::Remote { base_url, client, second } => (None, base_url.clone(), client.clone(), second.clone()),
-    };
-    let (session, problems) = session::Session::connect(&base_url, first, second, options.client.clone()).await?;
+    let Opened { server: _server, base_url, session, problems } = open(&options.target, options.client.clone()).await?;
     let mut checks = Vec::new();
     if selection.rule_selected(Rule::Auth4) {
         checks.extend(setup_checks(&session, &problems));
@@ -196,6 +177,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
         eprint!("\r\x1b[2K");
     }
     Ok(RunReport {
+        notes: record::stale(&contracts),
         target: base_url,
         profile: options.profile,
         seed,
@@ -203,6 +185,65 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
         duration: started.elapsed(),
         checks,
     })
+}
+
+/// A connected run: the embedded server (kept alive while this lives) and the session.
+pub struct Opened {
+    pub server: Option<reportcheck_server::RunningServer>,
+    pub base_url: String,
+    pub session: session::Session,
+    /// Clients whose `GET /clients/{id}` failed, and why.
+    pub problems: Vec<(contract::Party, String)>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+/// Starts the embedded server if that is the target, and connects both clients.
+pub async fn open(target: &Target, client: ClientOptions) -> Result<Opened, Error> {
+    let (server, base_url, first, second) = match target {
+        Target::Embedded(config) => {
+            let server = reportcheck_server::spawn(config.clone()).await.map_err(Error::Server)?;
+            let credentials = |index: usize| {
+                server.fixture().clients.get(index).map(|client| ClientCredentials {
+                    client_id: client.client_id.to_string(),
+                    client_secret: client.client_secret.clone(),
+                })
+            };
+            let (first, second) = (credentials(0), credentials(1));
+            let first = first.ok_or_else(|| Error::Options("the fixture has no client".to_owned()))?;
+            let base_url = server.base_url().to_owned();
+            (Some(server), base_url, first, second)
+        }
+        Target::Remote { base_url, client, second } => (None, base_url.clone(), client.clone(), second.clone()),
+    };
+    let (session, problems) = session::Session::connect(&base_url, first, second, client).await?;
+    Ok(Opened { server, base_url, session, problems })
+}
+
+/// Replays every contract, eight at a time, keeping each one's checks and exchanges.
+pub async fn replay_all<'c>(
+    session: &session::Session,
+    spec: &openapi::Spec,
+    contracts: &'c [LoadedContract],
+) -> Result<Vec<(&'c LoadedContract, runner::ContractRun)>, Error> {
+    let selection = runner::Selection::default();
+    let runs =
+        futures_util::stream::iter(
+            contracts.iter().map(|contract| {
+                let selection = &selection;
+                async move {
+                    runner::run_contract(session, spec, contract, selection, true).await.map(|run| (contract, run))
+                }
+            }),
+        )
+        .buffered(CONTRACTS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+    runs.into_iter().collect()
 }
 
 /// AUTH-4, from connecting: each client must learn its tenant from `GET /clients/{id}`.

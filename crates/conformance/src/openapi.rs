@@ -10,6 +10,12 @@ use serde_json::{Value, json};
 /// The API description this build checks against.
 pub const OPENAPI: &str = include_str!("../../../spec/openapi.json");
 
+/// The SHA-256 of an API description's text, as recorded contracts store it.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// One operation: a method on a path template, and what it answers.
 #[derive(Debug, Clone)]
 pub struct Operation {

@@ -83,6 +83,9 @@ impl Check {
 /// Everything a run found.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Things worth knowing that are no check: stale recordings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub target: String,
     pub profile: ProfileMode,
     pub seed: u64,
@@ -170,6 +173,9 @@ impl RunReport {
                     let _ = writeln!(out, "  {label}:\n    {}", text.replace('\n', "\n    "));
                 }
             }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "\nnote: {note}");
         }
         let tally = self.tally();
         let total = |pick: fn(&Tally) -> usize| tally.values().map(pick).sum::<usize>();

@@ -4,11 +4,11 @@
 //! printed as a replayable contract and as curl commands, with the seed to rerun it.
 
 use std::collections::BTreeSet;
-use std::sync::Mutex;
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use reportcheck_client::RawRequest;
 use reportcheck_model::rule_check::{self, Violation};
 use reportcheck_model::strategies;
@@ -480,7 +480,45 @@ fn show(report: &Report) -> String {
     serde_json::to_string(report).unwrap_or_default()
 }
 
-/// Runs `cases` generated sequences from `seed`.
+/// Shrinking steps after a failure, at most.
+const MAX_SHRINK_ITERS: u32 = 256;
+
+/// How one generated sequence went.
+enum Verdict {
+    /// Every answer was the predicted one; these rules and cases were exercised.
+    Held(BTreeSet<(Rule, Case)>),
+    /// The first answer the model did not predict, and the sequence as sent up to it.
+    Broke(Mismatch, Vec<Sent>),
+}
+
+/// Sends one sequence and cleans up what it created, whatever happened.
+async fn execute(session: &Session, ops: &[Op], today: Date) -> Result<Verdict, Error> {
+    let mut execution = Execution {
+        session,
+        slots: Default::default(),
+        created: Vec::new(),
+        sent: Vec::new(),
+        exercised: BTreeSet::new(),
+    };
+    let mut broke = None;
+    for op in ops {
+        if let Err(mismatch) = execution.run(op, today).await? {
+            broke = Some(mismatch);
+            break;
+        }
+    }
+    for report in std::mem::take(&mut execution.created) {
+        session.remove(&session.a, &report).await?;
+    }
+    Ok(match broke {
+        None => Verdict::Held(execution.exercised),
+        Some(mismatch) => Verdict::Broke(mismatch, execution.sent),
+    })
+}
+
+/// Runs `cases` generated sequences from `seed`; the first that breaks is shrunk as
+/// proptest's runner does (simplify while it still fails, complicate when it passes),
+/// but driven from async code, so no thread ever blocks on the runtime.
 pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check>, Error> {
     let Some(tenant) = session.a.tenant else {
         return Ok(vec![Check {
@@ -492,64 +530,43 @@ pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check
         }]);
     };
     let today = session.today;
-    let handle = tokio::runtime::Handle::current();
-    let exercised: Mutex<BTreeSet<(Rule, Case)>> = Mutex::default();
-    let fatal: Mutex<Option<Error>> = Mutex::default();
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let config = Config { cases, failure_persistence: None, max_shrink_iters: 256, ..Config::default() };
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
-    let result = tokio::task::block_in_place(|| {
-        runner.run(&ops(tenant, today), |ops| {
-            if fatal.lock().map(|f| f.is_some()).unwrap_or(true) {
-                return Ok(());
+    let strategy = ops(tenant, today);
+    let mut exercised = BTreeSet::new();
+    let mut failure = None;
+    for _ in 0..cases {
+        let mut tree = strategy
+            .new_tree(&mut runner)
+            .map_err(|reason| Error::Options(format!("cannot generate a sequence: {reason}")))?;
+        match execute(session, &tree.current(), today).await? {
+            Verdict::Held(seen) => exercised.extend(seen),
+            Verdict::Broke(mismatch, sent) => {
+                let mut minimal = (tree.current().len(), mismatch, sent);
+                if tree.simplify() {
+                    for _ in 0..MAX_SHRINK_ITERS {
+                        match execute(session, &tree.current(), today).await? {
+                            Verdict::Broke(mismatch, sent) => {
+                                minimal = (tree.current().len(), mismatch, sent);
+                                if !tree.simplify() {
+                                    break;
+                                }
+                            }
+                            Verdict::Held(_) => {
+                                if !tree.complicate() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                failure = Some(minimal);
+                break;
             }
-            let mut execution = Execution {
-                session,
-                slots: Default::default(),
-                created: Vec::new(),
-                sent: Vec::new(),
-                exercised: BTreeSet::new(),
-            };
-            let outcome = handle.block_on(async {
-                let mut outcome = Ok(Ok(()));
-                for op in &ops {
-                    outcome = execution.run(op, today).await;
-                    if !matches!(outcome, Ok(Ok(()))) {
-                        break;
-                    }
-                }
-                for report in std::mem::take(&mut execution.created) {
-                    session.remove(&session.a, &report).await?
-                }
-                outcome
-            });
-            match outcome {
-                Err(err) => {
-                    if let Ok(mut slot) = fatal.lock() {
-                        *slot = Some(err);
-                    }
-                    Ok(())
-                }
-                Ok(Ok(())) => {
-                    if let Ok(mut all) = exercised.lock() {
-                        all.extend(execution.exercised);
-                    }
-                    Ok(())
-                }
-                Ok(Err(mismatch)) => Err(TestCaseError::fail(format!(
-                    "{}\u{1f}{}\u{1f}{}",
-                    mismatch.rule.id(),
-                    session.redact(&mismatch.message),
-                    replay(session, &execution.sent, seed)
-                ))),
-            }
-        })
-    });
-    if let Some(err) = fatal.into_inner().ok().flatten() {
-        return Err(err);
+        }
     }
-    let exercised = exercised.into_inner().unwrap_or_default();
     let mut checks: Vec<Check> = exercised
         .into_iter()
         .map(|(rule, case)| Check {
@@ -560,21 +577,16 @@ pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check
             outcome: Outcome::Passed,
         })
         .collect();
-    if let Err(TestError::Fail(reason, minimal)) = result {
-        let text = reason.message().to_owned();
-        let mut parts = text.splitn(3, '\u{1f}');
-        let rule = parts.next().and_then(|id| id.parse().ok()).unwrap_or(Rule::Upd6);
-        let message = parts.next().unwrap_or_default().to_owned();
-        let replay = parts.next().unwrap_or_default().to_owned();
-        checks.retain(|check| check.rule != rule);
+    if let Some((length, mismatch, sent)) = failure {
+        checks.retain(|check| check.rule != mismatch.rule);
         checks.push(Check {
-            rule,
+            rule: mismatch.rule,
             source: Source::Property,
-            name: format!("a generated sequence of {} operations (minimal after shrinking)", minimal.len()),
+            name: format!("a generated sequence of {length} operations (minimal after shrinking)"),
             case: Case::Positive,
             outcome: Outcome::Failed(Failure {
-                message: format!("{message}\nrerun with --seed {seed}"),
-                request: Some(replay),
+                message: format!("{}\nrerun with --seed {seed}", session.redact(&mismatch.message)),
+                request: Some(replay(session, &sent, seed)),
                 expected: None,
                 actual: None,
             }),

@@ -60,6 +60,11 @@ impl Session {
         for (party, credentials) in [(Party::A, Some(a)), (Party::B, b)] {
             let Some(credentials) = credentials else { continue };
             redactor.add(credentials.client_secret.expose());
+            // The Basic authorization value is as secret as the secret itself.
+            redactor.add(&base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{}:{}", credentials.client_id, credentials.client_secret.expose()),
+            ));
             let client = Client::with_options(
                 base_url,
                 Credentials::client_secret(&credentials.client_id, credentials.client_secret.clone()),

@@ -5,4 +5,5 @@
 mod bad_contracts;
 mod mutation;
 mod outputs;
+mod record;
 mod support;
