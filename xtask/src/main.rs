@@ -2,6 +2,7 @@
 
 mod bench;
 mod conformance;
+mod drift;
 mod record;
 mod serve;
 mod target;
@@ -20,6 +21,9 @@ enum Command {
     /// Check a server against PROFILE.md, rule by rule (the embedded reference server
     /// by default).
     Conformance(Box<conformance::Args>),
+    /// Breaking and non-breaking drift of a server's answers, or between two API
+    /// descriptions.
+    Drift(Box<drift::Args>),
     /// Run the standard scenarios against a server and write its answers as contracts.
     Record(Box<record::Args>),
     /// Run the reference server until interrupted.
@@ -32,6 +36,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Conformance(args) => conformance::run(*args),
+        Command::Drift(args) => drift::run(*args),
         Command::Record(args) => record::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run(args),

@@ -10,6 +10,7 @@
 pub mod checks;
 pub mod concurrency;
 pub mod contract;
+pub mod drift;
 pub mod error;
 pub mod locate;
 pub mod matcher;
@@ -229,8 +230,9 @@ pub async fn replay_all<'c>(
     session: &session::Session,
     spec: &openapi::Spec,
     contracts: &'c [LoadedContract],
+    max_poll: Option<std::time::Duration>,
 ) -> Result<Vec<(&'c LoadedContract, runner::ContractRun)>, Error> {
-    let selection = runner::Selection::default();
+    let selection = runner::Selection { filter: None, max_poll };
     let runs =
         futures_util::stream::iter(
             contracts.iter().map(|contract| {

@@ -122,6 +122,17 @@ impl Spec {
 
     /// Schema violations of `instance` against component `name`, as `pointer: message`.
     pub fn validate(&self, name: &str, instance: &Value) -> Vec<String> {
+        self.violations(name, instance)
+            .into_iter()
+            .map(|violation| {
+                let at = if violation.pointer.is_empty() { "/" } else { &violation.pointer };
+                format!("{at}: {}", violation.message)
+            })
+            .collect()
+    }
+
+    /// Schema violations of `instance` against component `name`, classified.
+    pub fn violations(&self, name: &str, instance: &Value) -> Vec<SchemaViolation> {
         let validator = {
             let mut validators = self.validators.lock().unwrap_or_else(PoisonError::into_inner);
             validators
@@ -133,15 +144,97 @@ impl Spec {
                 })
                 .clone()
         };
-        let Some(validator) = validator else { return vec![format!("the schema `{name}` cannot be compiled")] };
+        let Some(validator) = validator else {
+            return vec![SchemaViolation {
+                pointer: String::new(),
+                kind: ViolationKind::Other,
+                message: format!("the schema `{name}` cannot be compiled"),
+            }];
+        };
         validator
             .iter_errors(instance)
             .map(|error| {
-                let at = error.instance_path().to_string();
-                format!("{}: {error}", if at.is_empty() { "/" } else { &at })
+                use jsonschema::error::ValidationErrorKind as K;
+                let pointer = error.instance_path().to_string();
+                let kind = match error.kind() {
+                    K::Required { property } => {
+                        ViolationKind::Missing(property.as_str().unwrap_or_default().to_owned())
+                    }
+                    K::Type { .. } => ViolationKind::Type,
+                    K::Enum { .. } | K::Constant { .. } => ViolationKind::Enum,
+                    K::Pattern { .. } | K::MinLength { .. } | K::MaxLength { .. } | K::Format { .. } => {
+                        ViolationKind::Format
+                    }
+                    _ => ViolationKind::Other,
+                };
+                SchemaViolation { pointer, kind, message: error.to_string() }
             })
             .collect()
     }
+
+    /// Whether the (patched) schema of component `name` declares the property at
+    /// `pointer` (array indices as any segment).
+    pub fn declares(&self, name: &str, pointer: &str) -> bool {
+        let mut schema = match self.schema(name) {
+            Some(schema) => schema,
+            None => return false,
+        };
+        for segment in pointer.split('/').skip(1) {
+            schema = self.resolve(schema);
+            if let Some(items) = schema.get("items").filter(|_| segment.parse::<usize>().is_ok()) {
+                schema = items;
+                continue;
+            }
+            match schema.pointer(&format!("/properties/{}", segment.replace('~', "~0").replace('/', "~1"))) {
+                Some(next) => schema = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// A schema with its `$ref`s followed.
+    pub fn resolved<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        self.resolve(schema)
+    }
+
+    /// Follows `$ref`s and the object branch of `anyOf`/`allOf`.
+    fn resolve<'a>(&'a self, mut schema: &'a Value) -> &'a Value {
+        for _ in 0..16 {
+            if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+                match reference.strip_prefix('#').and_then(|pointer| self.root.pointer(pointer)) {
+                    Some(target) => schema = target,
+                    None => return schema,
+                }
+            } else if let Some(branch) = ["anyOf", "allOf", "oneOf"].iter().find_map(|key| {
+                schema.get(*key)?.as_array()?.iter().find(|branch| branch.get("type") != Some(&json!("null")))
+            }) {
+                schema = branch;
+            } else {
+                return schema;
+            }
+        }
+        schema
+    }
+}
+
+/// One way an instance breaks a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    pub pointer: String,
+    pub kind: ViolationKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViolationKind {
+    /// A required property is missing (its name).
+    Missing(String),
+    Type,
+    Enum,
+    /// Pattern, length or format: a value written another way.
+    Format,
+    Other,
 }
 
 /// The documented leniencies of SCH-1, and OpenAPI 3.0's `nullable` as JSON Schema.

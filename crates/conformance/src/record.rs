@@ -39,7 +39,7 @@ pub async fn record(options: RecordOptions) -> Result<RecordSummary, Error> {
     let spec = Spec::builtin();
     let opened = open(&options.target, options.client).await?;
     let session = &opened.session;
-    let runs = replay_all(session, &spec, &contracts).await?;
+    let runs = replay_all(session, &spec, &contracts, None).await?;
     let provenance = Provenance {
         at: reportcheck_model::Timestamp::now().to_string(),
         openapi_sha256: sha256_hex(OPENAPI),

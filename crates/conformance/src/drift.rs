@@ -1,0 +1,539 @@
+//! Drift: how what a server sends, or a new API description, departs from what the
+//! project expects (the `openapi.json` schemas, the model types, the reference server's
+//! headers), classified as breaking or not for clients.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::openapi::{Spec, ViolationKind};
+use crate::runner::Recorded;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    Breaking,
+    NonBreaking,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    MissingField,
+    TypeChanged,
+    UnknownEnumValue,
+    FormatChanged,
+    UndocumentedStatus,
+    ContentTypeChanged,
+    SchemaViolation,
+    OperationRemoved,
+    StatusRemoved,
+    RequiredAdded,
+    EnumValueRemoved,
+    NewProperty,
+    NewOptionalField,
+    NewHeader,
+    OperationAdded,
+    EnumValueAdded,
+}
+
+/// One departure, counted over the answers that show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub class: Class,
+    pub kind: Kind,
+    /// `METHOD /template -> status`.
+    pub operation: String,
+    /// A JSON pointer (array indices as `*`), a header name, or empty.
+    pub path: String,
+    pub expected: String,
+    pub seen: String,
+    pub count: usize,
+}
+
+/// Statuses PROFILE.md pins beyond the spec's lists, for every operation.
+const PROFILE_STATUSES: &[u16] = &[400, 401, 403, 404, 413, 415];
+
+/// Headers of every HTTP answer, never drift.
+const TRANSPORT_HEADERS: &[&str] = &[
+    "date",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "vary",
+];
+
+/// The schemas the model reads, by name, and a round trip through the model type.
+fn model_round_trip(schema: &str, body: &Value) -> Option<Result<Value, String>> {
+    fn through<T: serde::de::DeserializeOwned + Serialize>(body: &Value) -> Result<Value, String> {
+        let typed: T =
+            serde_path_to_error::deserialize(body.clone()).map_err(|err| format!("{}: {}", err.path(), err.inner()))?;
+        serde_json::to_value(typed).map_err(|err| err.to_string())
+    }
+    use reportcheck_model::*;
+    Some(match schema {
+        "report" => through::<Report>(body),
+        "storedReportParams" => through::<StoredReportList>(body),
+        "uuidList" => through::<UuidList>(body),
+        "client" => through::<ApiClient>(body),
+        "token" => through::<Token>(body),
+        "errorScheme" => through::<ErrorBody>(body),
+        "tokenError" => through::<TokenError>(body),
+        _ => return None,
+    })
+}
+
+/// Every pointer of a JSON value, array indices as `*`.
+fn pointers(value: &Value, at: &str, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, value) in object {
+                let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                out.insert(here.clone());
+                pointers(value, &here, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                pointers(item, &format!("{at}/*"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn normalize(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|segment| if segment.parse::<usize>().is_ok() { "*" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// What makes two findings the same: class, kind, operation, normalized path.
+type DriftKey = (Class, Kind, String, String);
+
+/// A tally of drifts, merging repeats: the first expected and seen values, and a count.
+#[derive(Debug, Default)]
+struct Found(BTreeMap<DriftKey, (String, String, usize)>);
+
+impl Found {
+    fn add(
+        &mut self,
+        class: Class,
+        kind: Kind,
+        operation: &str,
+        path: &str,
+        expected: impl Into<String>,
+        seen: impl Into<String>,
+    ) {
+        let entry = self.0.entry((class, kind, operation.to_owned(), normalize(path))).or_insert((
+            expected.into(),
+            seen.into(),
+            0,
+        ));
+        entry.2 += 1;
+    }
+
+    fn into_drifts(self) -> Vec<Drift> {
+        self.0
+            .into_iter()
+            .map(|((class, kind, operation, path), (expected, seen, count))| Drift {
+                class,
+                kind,
+                operation,
+                path,
+                expected,
+                seen,
+                count,
+            })
+            .collect()
+    }
+}
+
+/// Header names per operation that the reference server sends: what clients expect.
+pub type HeaderBaseline = BTreeMap<String, BTreeSet<String>>;
+
+/// The header names each operation answered with.
+pub fn header_baseline(spec: &Spec, exchanges: &[Recorded]) -> HeaderBaseline {
+    let mut baseline = HeaderBaseline::new();
+    for exchange in exchanges {
+        if let Some(operation) = spec.operation(exchange.request.method.as_str(), &exchange.request.path) {
+            baseline
+                .entry(operation.id.clone())
+                .or_default()
+                .extend(exchange.response.headers.keys().map(|name| name.as_str().to_owned()));
+        }
+    }
+    baseline
+}
+
+/// What the answers depart from.
+pub fn analyze(spec: &Spec, exchanges: &[Recorded], baseline: Option<&HeaderBaseline>) -> Vec<Drift> {
+    let mut found = Found::default();
+    for exchange in exchanges {
+        let method = exchange.request.method.as_str();
+        let path = exchange.request.path.as_str();
+        let Some(operation) = spec.operation(method, path) else { continue };
+        let status = exchange.response.status.as_u16();
+        let label = format!("{method} {} -> {status}", operation.template);
+        let allowed =
+            operation.documents(status) || PROFILE_STATUSES.contains(&status) || (status == 409 && method == "DELETE");
+        if !allowed {
+            let documented: Vec<String> = operation.responses.iter().map(|(status, _)| status.to_string()).collect();
+            found.add(Class::Breaking, Kind::UndocumentedStatus, &label, "", documented.join(", "), status.to_string());
+        }
+        let content_type = exchange.response.content_type();
+        let is_json = reportcheck_model::rule_check::is_json_media_type(content_type);
+        let api = path.starts_with("/reports") || path.starts_with("/tenants/");
+        let schema = if status >= 400 {
+            if api {
+                Some("errorScheme")
+            } else if path.starts_with("/idp/") {
+                Some("tokenError")
+            } else {
+                None
+            }
+        } else {
+            operation.schema_for(status).or_else(|| {
+                operation
+                    .responses
+                    .iter()
+                    .find(|(documented, _)| (200..300).contains(documented))
+                    .and_then(|(_, schema)| schema.as_deref())
+            })
+        };
+        if let Some(schema) = schema {
+            if !is_json {
+                found.add(
+                    Class::Breaking,
+                    Kind::ContentTypeChanged,
+                    &label,
+                    "",
+                    "application/json",
+                    content_type.unwrap_or("nothing"),
+                );
+            }
+            match serde_json::from_slice::<Value>(&exchange.response.body) {
+                Err(_) => found.add(
+                    Class::Breaking,
+                    Kind::TypeChanged,
+                    &label,
+                    "",
+                    format!("a {schema} JSON body"),
+                    "a body that is not JSON",
+                ),
+                Ok(body) => body_drift(spec, schema, &body, &label, &mut found),
+            }
+        }
+        if let Some(expected) = baseline.and_then(|baseline| baseline.get(&operation.id)) {
+            for name in exchange.response.headers.keys() {
+                let name = name.as_str();
+                if !expected.contains(name) && !TRANSPORT_HEADERS.contains(&name) {
+                    found.add(
+                        Class::NonBreaking,
+                        Kind::NewHeader,
+                        &label,
+                        name,
+                        "not sent by the reference server",
+                        "present",
+                    );
+                }
+            }
+        }
+    }
+    found.into_drifts()
+}
+
+fn body_drift(spec: &Spec, schema: &str, body: &Value, label: &str, found: &mut Found) {
+    let violations = spec.violations(schema, body);
+    for violation in &violations {
+        let (class, kind, path, expected) = match &violation.kind {
+            ViolationKind::Missing(property) => (
+                Class::Breaking,
+                Kind::MissingField,
+                format!("{}/{property}", violation.pointer),
+                "required".to_owned(),
+            ),
+            ViolationKind::Type => {
+                (Class::Breaking, Kind::TypeChanged, violation.pointer.clone(), violation.message.clone())
+            }
+            ViolationKind::Enum => {
+                (Class::Breaking, Kind::UnknownEnumValue, violation.pointer.clone(), violation.message.clone())
+            }
+            ViolationKind::Format => {
+                (Class::Breaking, Kind::FormatChanged, violation.pointer.clone(), violation.message.clone())
+            }
+            ViolationKind::Other => {
+                (Class::Breaking, Kind::SchemaViolation, violation.pointer.clone(), violation.message.clone())
+            }
+        };
+        let seen = match kind {
+            Kind::MissingField => "absent".to_owned(),
+            _ => body.pointer(&violation.pointer).map_or_else(|| "absent".to_owned(), |value| value.to_string()),
+        };
+        found.add(class, kind, label, &path, expected, seen);
+    }
+    let Some(round_trip) = model_round_trip(schema, body) else { return };
+    match round_trip {
+        // The schema passed but the model cannot read it: a date or id written another way.
+        Err(problem) if violations.is_empty() => {
+            found.add(Class::Breaking, Kind::FormatChanged, label, "", "what the model reads", problem)
+        }
+        Err(_) => {}
+        Ok(kept) => {
+            let (mut sent, mut read) = (BTreeSet::new(), BTreeSet::new());
+            pointers(body, "", &mut sent);
+            pointers(&kept, "", &mut read);
+            for pointer in sent.difference(&read) {
+                // Report the topmost new key only.
+                let parent = pointer.rsplit_once('/').map(|(parent, _)| parent).unwrap_or_default();
+                if !parent.is_empty() && !read.contains(parent) && sent.contains(parent) {
+                    continue;
+                }
+                let value = body.pointer(&pointer.replace('*', "0")).map(Value::to_string).unwrap_or_default();
+                if spec.declares(schema, &pointer.replace('*', "0")) {
+                    found.add(
+                        Class::NonBreaking,
+                        Kind::NewOptionalField,
+                        label,
+                        pointer,
+                        "a field the model does not read",
+                        value,
+                    );
+                } else {
+                    found.add(Class::NonBreaking, Kind::NewProperty, label, pointer, format!("not in {schema}"), value);
+                }
+            }
+        }
+    }
+}
+
+/// How two API descriptions differ, classified for clients.
+pub fn diff_specs(old: &Value, new: &Value) -> Vec<Drift> {
+    let (old_spec, new_spec) = (Spec::from_document(old), Spec::from_document(new));
+    let mut found = Found::default();
+    for operation in &old_spec.operations {
+        let label = format!("{} {}", operation.method, operation.template);
+        let Some(current) =
+            new_spec.operations.iter().find(|o| o.method == operation.method && o.template == operation.template)
+        else {
+            found.add(Class::Breaking, Kind::OperationRemoved, &label, "", "present", "removed");
+            continue;
+        };
+        for (status, schema) in &operation.responses {
+            let at = format!("{label} -> {status}");
+            match current.responses.iter().find(|(s, _)| s == status) {
+                None => found.add(Class::NonBreaking, Kind::StatusRemoved, &at, "", "documented", "removed"),
+                Some((_, new_schema)) => {
+                    if let (Some(old_schema), Some(new_schema)) = (schema, new_schema) {
+                        let (a, b) = (old_spec.schema(old_schema), new_spec.schema(new_schema));
+                        if let (Some(a), Some(b)) = (a, b) {
+                            schema_diff(&old_spec, a, &new_spec, b, "", &at, Direction::Response, &mut found);
+                        }
+                    }
+                }
+            }
+        }
+        for (status, _) in current.responses.iter().filter(|(s, _)| !operation.documents(*s)) {
+            found.add(
+                Class::Breaking,
+                Kind::UndocumentedStatus,
+                &format!("{label} -> {status}"),
+                "",
+                "not documented before",
+                "documented now",
+            );
+        }
+        // Request bodies.
+        let body = |document: &Value| {
+            document
+                .pointer(&format!(
+                    "/paths/{}/{}/requestBody/content/application~1json/schema/$ref",
+                    operation.template.replace('/', "~1"),
+                    operation.method.to_lowercase()
+                ))
+                .and_then(Value::as_str)
+                .and_then(|reference| reference.rsplit('/').next())
+                .map(str::to_owned)
+        };
+        if let (Some(a), Some(b)) = (body(old), body(new))
+            && let (Some(a), Some(b)) = (old_spec.schema(&a), new_spec.schema(&b))
+        {
+            schema_diff(&old_spec, a, &new_spec, b, "", &format!("{label} request"), Direction::Request, &mut found);
+        }
+    }
+    for operation in &new_spec.operations {
+        if !old_spec.operations.iter().any(|o| o.method == operation.method && o.template == operation.template) {
+            found.add(
+                Class::NonBreaking,
+                Kind::OperationAdded,
+                &format!("{} {}", operation.method, operation.template),
+                "",
+                "absent",
+                "added",
+            );
+        }
+    }
+    found.into_drifts()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// What servers send: clients break on less or on the unknown.
+    Response,
+    /// What clients send: clients break on more demands.
+    Request,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn schema_diff(
+    old_spec: &Spec,
+    old: &Value,
+    new_spec: &Spec,
+    new: &Value,
+    path: &str,
+    label: &str,
+    direction: Direction,
+    found: &mut Found,
+) {
+    if path.matches('/').count() > 12 {
+        return;
+    }
+    let old = old_spec.resolved(old);
+    let new = new_spec.resolved(new);
+    let kind_of = |schema: &Value| schema.get("type").map(Value::to_string);
+    if let (Some(a), Some(b)) = (kind_of(old), kind_of(new))
+        && a != b
+    {
+        found.add(Class::Breaking, Kind::TypeChanged, label, path, a, b);
+        return;
+    }
+    for keyword in ["pattern", "format", "minLength", "maxLength"] {
+        let (before, after) = (old.get(keyword), new.get(keyword));
+        if before == after {
+            continue;
+        }
+        // A constraint dropped from what clients send only loosens it.
+        let class =
+            if direction == Direction::Request && after.is_none() { Class::NonBreaking } else { Class::Breaking };
+        let show = |value: Option<&Value>| value.map_or_else(|| "none".to_owned(), Value::to_string);
+        found.add(class, Kind::FormatChanged, label, &format!("{path} ({keyword})"), show(before), show(after));
+    }
+    let values = |schema: &Value| -> Option<BTreeSet<String>> {
+        Some(schema.get("enum")?.as_array()?.iter().map(Value::to_string).collect())
+    };
+    if let (Some(a), Some(b)) = (values(old), values(new)) {
+        for added in b.difference(&a) {
+            let class = if direction == Direction::Response { Class::Breaking } else { Class::NonBreaking };
+            found.add(class, Kind::EnumValueAdded, label, path, "absent", added.clone());
+        }
+        for removed in a.difference(&b) {
+            let class = if direction == Direction::Request { Class::Breaking } else { Class::NonBreaking };
+            found.add(class, Kind::EnumValueRemoved, label, path, removed.clone(), "removed");
+        }
+    }
+    let required = |schema: &Value| -> BTreeSet<String> {
+        schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    };
+    let (old_required, new_required) = (required(old), required(new));
+    let properties = |schema: &Value| schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let (old_properties, new_properties) = (properties(old), properties(new));
+    for (name, old_property) in &old_properties {
+        let at = format!("{path}/{name}");
+        match new_properties.get(name) {
+            None => {
+                let class = if direction == Direction::Response && !old_required.contains(name) {
+                    Class::NonBreaking
+                } else {
+                    Class::Breaking
+                };
+                found.add(class, Kind::MissingField, label, &at, "declared", "removed");
+            }
+            Some(new_property) => {
+                if direction == Direction::Response && old_required.contains(name) && !new_required.contains(name) {
+                    found.add(Class::Breaking, Kind::MissingField, label, &at, "required", "optional");
+                }
+                schema_diff(old_spec, old_property, new_spec, new_property, &at, label, direction, found);
+            }
+        }
+    }
+    for (name, _) in new_properties.iter().filter(|(name, _)| !old_properties.contains_key(*name)) {
+        let at = format!("{path}/{name}");
+        if direction == Direction::Request && new_required.contains(name) {
+            found.add(Class::Breaking, Kind::RequiredAdded, label, &at, "absent", "required");
+        } else {
+            found.add(Class::NonBreaking, Kind::NewProperty, label, &at, "absent", "added");
+        }
+    }
+    if direction == Direction::Request {
+        for name in new_required.difference(&old_required).filter(|name| old_properties.contains_key(*name)) {
+            found.add(Class::Breaking, Kind::RequiredAdded, label, &format!("{path}/{name}"), "optional", "required");
+        }
+    }
+    if let (Some(a), Some(b)) = (old.get("items"), new.get("items")) {
+        schema_diff(old_spec, a, new_spec, b, &format!("{path}/*"), label, direction, found);
+    }
+}
+
+/// Exercises every operation on `target` with the standard contracts and compares the
+/// answers with the spec, the model and the reference server's headers.
+pub async fn server_drift(
+    target: &crate::Target,
+    contracts: &std::path::Path,
+    client: reportcheck_client::ClientOptions,
+    max_poll: Option<std::time::Duration>,
+) -> Result<Vec<Drift>, crate::Error> {
+    let contracts = crate::contract::load_dir(contracts)?;
+    let spec = Spec::builtin();
+    let exchanges = |runs: Vec<(&crate::LoadedContract, crate::runner::ContractRun)>| -> Vec<Recorded> {
+        runs.into_iter().flat_map(|(_, run)| run.exchanges).collect()
+    };
+    let reference = crate::open(&crate::Target::Embedded(Default::default()), client.clone()).await?;
+    let baseline =
+        header_baseline(&spec, &exchanges(crate::replay_all(&reference.session, &spec, &contracts, max_poll).await?));
+    let opened = crate::open(target, client).await?;
+    let seen = exchanges(crate::replay_all(&opened.session, &spec, &contracts, max_poll).await?);
+    Ok(analyze(&spec, &seen, Some(&baseline)))
+}
+
+/// The readable report.
+pub fn text(drifts: &[Drift], against: &str) -> String {
+    let mut out = format!("drift of {against}\n");
+    for drift in drifts {
+        let class = match drift.class {
+            Class::Breaking => "BREAKING    ",
+            Class::NonBreaking => "non-breaking",
+        };
+        let kind =
+            serde_json::to_value(drift.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {class} {kind:<22} {}  {}",
+            drift.operation,
+            if drift.path.is_empty() { "-" } else { &drift.path }
+        );
+        let _ = writeln!(out, "{:<40}expected: {}", "", drift.expected);
+        let _ = writeln!(out, "{:<40}seen: {} ({}×)", "", drift.seen, drift.count);
+    }
+    let breaking = drifts.iter().filter(|drift| drift.class == Class::Breaking).count();
+    let _ = writeln!(out, "{breaking} breaking, {} non-breaking", drifts.len() - breaking);
+    out
+}
+
+/// 1 with breaking drift, else 0.
+pub fn exit_code(drifts: &[Drift]) -> u8 {
+    u8::from(drifts.iter().any(|drift| drift.class == Class::Breaking))
+}

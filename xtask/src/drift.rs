@@ -1,0 +1,55 @@
+//! `cargo xtask drift`: breaking and non-breaking departures of a server's answers, or of
+//! a new API description, from what the project expects. Exit 0 with only non-breaking
+//! drift, 1 with breaking drift, 2 when the run could not be made.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use reportcheck_conformance::drift;
+
+use crate::target::TargetArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// The scenarios that exercise every operation.
+    #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
+    contracts: PathBuf,
+    /// Compare two API descriptions instead: `--spec OLD.json --spec NEW.json`.
+    #[arg(long, num_args = 1, conflicts_with = "base_url")]
+    spec: Vec<PathBuf>,
+    /// Also write the drift as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (drifts, against) = match args.spec.as_slice() {
+        [] => {
+            let target = args.target.target()?;
+            let against = match &args.target.base_url {
+                Some(url) => format!("{url} against openapi.json and the model"),
+                None => "the embedded reference server against openapi.json and the model".to_owned(),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let drifts = runtime.block_on(drift::server_drift(&target, &args.contracts, Default::default(), None))?;
+            (drifts, against)
+        }
+        [old, new] => {
+            let read = |path: &PathBuf| -> anyhow::Result<serde_json::Value> {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+            };
+            (drift::diff_specs(&read(old)?, &read(new)?), format!("{} from {}", new.display(), old.display()))
+        }
+        _ => anyhow::bail!("--spec takes exactly two files: --spec OLD.json --spec NEW.json"),
+    };
+    print!("{}", drift::text(&drifts, &against));
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&serde_json::json!({"against": against, "drift": drifts}))?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::from(drift::exit_code(&drifts)))
+}
