@@ -8,15 +8,14 @@ use anyhow::Context as _;
 use reportcheck_conformance::{ProfileMode, RunOptions};
 use reportcheck_server::Fault;
 
-use crate::target::TargetArgs;
+use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     target: TargetArgs,
-    /// The contracts to replay.
-    #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
-    contracts: PathBuf,
+    #[command(flatten)]
+    contracts: ContractsArgs,
     /// Only checks of rules starting with this (UPD, UPD-2) or contracts whose name holds it.
     #[arg(long)]
     filter: Option<String>,
@@ -67,13 +66,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.coverage {
-        let contracts = reportcheck_conformance::contract::load_dir(&args.contracts)?;
+        let contracts = reportcheck_conformance::contract::load_dir(&args.contracts.contracts)?;
         print!("{}", reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts)));
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.target.target()?;
     let options = RunOptions {
-        contracts: args.contracts,
+        contracts: args.contracts.contracts,
         filter: args.filter,
         fail_fast: args.fail_fast,
         cases: args.cases,

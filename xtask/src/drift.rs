@@ -8,15 +8,14 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use reportcheck_conformance::drift;
 
-use crate::target::TargetArgs;
+use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     target: TargetArgs,
-    /// The scenarios that exercise every operation.
-    #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
-    contracts: PathBuf,
+    #[command(flatten)]
+    contracts: ContractsArgs,
     /// Compare two API descriptions instead: `--spec OLD.json --spec NEW.json`.
     #[arg(long, num_args = 1, conflicts_with = "base_url")]
     spec: Vec<PathBuf>,
@@ -34,7 +33,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 None => "the embedded reference server against openapi.json and the model".to_owned(),
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let drifts = runtime.block_on(drift::server_drift(&target, &args.contracts, Default::default(), None))?;
+            let drifts =
+                runtime.block_on(drift::server_drift(&target, &args.contracts.contracts, Default::default(), None))?;
             (drifts, against)
         }
         [old, new] => {

@@ -6,15 +6,14 @@ use std::process::ExitCode;
 
 use reportcheck_conformance::record::{RecordOptions, record};
 
-use crate::target::TargetArgs;
+use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     target: TargetArgs,
-    /// The scenarios to run.
-    #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
-    contracts: PathBuf,
+    #[command(flatten)]
+    contracts: ContractsArgs,
     /// Where to write the recorded contracts.
     #[arg(long)]
     out: PathBuf,
@@ -23,7 +22,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = RecordOptions {
         target: args.target.target()?,
-        contracts: args.contracts,
+        contracts: args.contracts.contracts,
         out: args.out.clone(),
         client: Default::default(),
     };

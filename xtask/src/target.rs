@@ -1,6 +1,8 @@
 //! The server a command works on: `--base-url` and client credentials (or their
 //! environment variables), else the embedded reference server.
 
+use std::path::PathBuf;
+
 use reportcheck_conformance::{Target, credentials};
 use reportcheck_server::{Config, Fault, Variations};
 
@@ -50,4 +52,12 @@ impl TargetArgs {
             second,
         })
     }
+}
+
+/// The scenarios a command runs.
+#[derive(Debug, clap::Args)]
+pub struct ContractsArgs {
+    /// The directory of contracts to run.
+    #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
+    pub contracts: PathBuf,
 }

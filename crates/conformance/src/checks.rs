@@ -56,16 +56,7 @@ pub fn implicit(spec: &Spec, redactor: &Redactor, exchange: &Exchange<'_>) -> Ve
             },
         ));
     }
-    let schema = spec.operation(exchange.method, exchange.path).and_then(|operation| {
-        operation.schema_for(status).or_else(|| {
-            // An undocumented 2xx is held to the documented 2xx's schema.
-            operation
-                .responses
-                .iter()
-                .find(|(documented, _)| (200..300).contains(documented))
-                .and_then(|(_, s)| s.as_deref())
-        })
-    });
+    let schema = spec.operation(exchange.method, exchange.path).and_then(|operation| operation.success_schema(status));
     if (200..300).contains(&status)
         && let Some(schema) = schema
     {

@@ -93,7 +93,7 @@ fn pointers(value: &Value, at: &str, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(object) => {
             for (key, value) in object {
-                let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let here = format!("{at}/{}", crate::matcher::escape(key));
                 out.insert(here.clone());
                 pointers(value, &here, out);
             }
@@ -200,13 +200,7 @@ pub fn analyze(spec: &Spec, exchanges: &[Recorded], baseline: Option<&HeaderBase
                 None
             }
         } else {
-            operation.schema_for(status).or_else(|| {
-                operation
-                    .responses
-                    .iter()
-                    .find(|(documented, _)| (200..300).contains(documented))
-                    .and_then(|(_, schema)| schema.as_deref())
-            })
+            operation.success_schema(status)
         };
         if let Some(schema) = schema {
             if !is_json {

@@ -245,11 +245,13 @@ fn exact_diff(expected: &Value, actual: &Value, path: &str, out: &mut Vec<Mismat
     }
 }
 
-fn escape(key: &str) -> String {
+/// A key as one JSON-pointer token (`~` and `/` escaped).
+pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-fn type_name(value: &Value) -> &'static str {
+/// The JSON type of a value, integers apart from other numbers.
+pub fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

@@ -36,6 +36,17 @@ impl Operation {
         self.responses.iter().find(|(documented, _)| *documented == status).and_then(|(_, schema)| schema.as_deref())
     }
 
+    /// The schema a 2xx answer is held to: its own, or, for a 2xx the spec does not
+    /// list (201 for 200), the documented 2xx's.
+    pub fn success_schema(&self, status: u16) -> Option<&str> {
+        self.schema_for(status).or_else(|| {
+            self.responses
+                .iter()
+                .find(|(documented, _)| (200..300).contains(documented))
+                .and_then(|(_, schema)| schema.as_deref())
+        })
+    }
+
     /// Whether a path (relative to the base, without query) fits the template.
     pub fn fits(&self, path: &str) -> bool {
         let mut template = self.template.split('/');
@@ -185,7 +196,7 @@ impl Spec {
                 schema = items;
                 continue;
             }
-            match schema.pointer(&format!("/properties/{}", segment.replace('~', "~0").replace('/', "~1"))) {
+            match schema.pointer(&format!("/properties/{}", crate::matcher::escape(segment))) {
                 Some(next) => schema = next,
                 None => return false,
             }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::contract::{self, Contract, Expectation, LoadedContract, Provenance};
 use crate::error::Error;
+use crate::matcher::type_name;
 use crate::openapi::{OPENAPI, Spec, sha256_hex};
 use crate::redact::{Redactor, SECRET_KEYS};
 use crate::runner::Recorded;
@@ -221,18 +222,6 @@ fn matcherize(value: &Value, key: Option<&str>, status: u16, vars: &Vars) -> Val
             }
         }
         _ => value.clone(),
-    }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(number) if number.is_i64() || number.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

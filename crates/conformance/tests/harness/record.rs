@@ -15,6 +15,17 @@ fn remote(server: &RunningServer) -> Target {
     }
 }
 
+async fn record_from(server: &RunningServer, out: &std::path::Path) -> reportcheck_conformance::record::RecordSummary {
+    record(RecordOptions {
+        target: remote(server),
+        contracts: reportcheck_conformance::default_contracts_dir(),
+        out: out.to_owned(),
+        client: Default::default(),
+    })
+    .await
+    .expect("recorded")
+}
+
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("reportcheck-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -25,14 +36,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 async fn recorded_contracts_replay_anywhere_conformant() {
     let server = reportcheck_server::spawn(config()).await.expect("server");
     let out = temp_dir("recorded");
-    let summary = record(RecordOptions {
-        target: remote(&server),
-        contracts: reportcheck_conformance::default_contracts_dir(),
-        out: out.clone(),
-        client: Default::default(),
-    })
-    .await
-    .expect("recorded");
+    let summary = record_from(&server, &out).await;
     assert!(summary.written.len() >= 20 && summary.skipped.is_empty(), "{summary:?}");
     let sha = reportcheck_conformance::openapi::sha256_hex(reportcheck_conformance::openapi::OPENAPI);
     for path in &summary.written {
@@ -66,14 +70,7 @@ async fn no_secret_reaches_a_recorded_file() {
     let server =
         reportcheck_server::spawn(Config { faults: [Fault::EchoToken].into(), ..config() }).await.expect("server");
     let out = temp_dir("recorded-secrets");
-    let summary = record(RecordOptions {
-        target: remote(&server),
-        contracts: reportcheck_conformance::default_contracts_dir(),
-        out: out.clone(),
-        client: Default::default(),
-    })
-    .await
-    .expect("recorded");
+    let summary = record_from(&server, &out).await;
     use base64::Engine as _;
     let basic = |id: &str, secret: &str| base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
     for path in &summary.written {
