@@ -17,18 +17,8 @@ use crate::support::*;
 async fn a_503_then_200_is_retried() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
-        .mount(&server)
-        .await;
+    get_report().respond_with(ResponseTemplate::new(503)).up_to_n_times(1).with_priority(1).mount(&server).await;
+    get_report().respond_with(ok_report()).mount(&server).await;
     let report = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect("retried to success");
     assert_eq!(report.version, 2);
     assert_eq!(hits(&server, &report_path()).await, 2);
@@ -38,18 +28,13 @@ async fn a_503_then_200_is_retried() {
 async fn a_429_waits_for_retry_after() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
-        .mount(&server)
-        .await;
+    get_report().respond_with(ok_report()).mount(&server).await;
     let started = Instant::now();
     client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect("retried after the wait");
     let waited = started.elapsed();
@@ -61,7 +46,7 @@ async fn a_429_waits_for_retry_after() {
 async fn the_retry_budget_runs_out() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET")).and(path(report_path())).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    get_report().respond_with(ResponseTemplate::new(503)).mount(&server).await;
     let options =
         ClientOptions { retry: RetryPolicy { max_attempts: 3, ..RetryPolicy::default() }, ..paused_options() };
     let err = client(&server, options).get_report(id(REPORT_ID)).await.expect_err("always 503");
@@ -73,11 +58,7 @@ async fn the_retry_budget_runs_out() {
     // A Retry-After beyond the time budget ends the retries at once.
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
-        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "3600"))
-        .mount(&server)
-        .await;
+    get_report().respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "3600")).mount(&server).await;
     let err = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect_err("always 503");
     assert!(matches!(err, Error::RetriesExhausted { attempts: 1, .. }), "{err:?}");
 }
@@ -111,17 +92,15 @@ async fn post_is_retried_only_when_asked() {
 async fn an_expiring_token_is_refreshed_mid_sequence() {
     let server = MockServer::start().await;
     mount_tokens(&server, 600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .and(header("authorization", "Bearer token-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .respond_with(ok_report())
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .and(header("authorization", "Bearer token-2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .respond_with(ok_report())
         .expect(1)
         .mount(&server)
         .await;
@@ -138,7 +117,7 @@ async fn an_expiring_token_is_refreshed_mid_sequence() {
 async fn a_401_refreshes_once_then_gives_up() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET")).and(path(report_path())).respond_with(ResponseTemplate::new(401)).mount(&server).await;
+    get_report().respond_with(ResponseTemplate::new(401)).mount(&server).await;
     let err = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect_err("always 401");
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
     assert!(err.to_string().contains("freshly issued token"), "{err}");
@@ -148,18 +127,12 @@ async fn a_401_refreshes_once_then_gives_up() {
     // A revoked token that a refresh fixes is invisible to the caller.
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .and(header("authorization", "Bearer token-1"))
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
-        .and(header("authorization", "Bearer token-2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
-        .mount(&server)
-        .await;
+    get_report().and(header("authorization", "Bearer token-2")).respond_with(ok_report()).mount(&server).await;
     client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect("refreshed");
 }
 
@@ -179,10 +152,9 @@ async fn concurrent_calls_share_one_token_fetch() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .and(header("authorization", "Bearer shared"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()))
+        .respond_with(ok_report())
         .expect(20)
         .mount(&server)
         .await;
@@ -203,8 +175,7 @@ async fn concurrent_calls_share_one_token_fetch() {
 async fn malformed_and_mistyped_bodies_are_decode_errors() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id": "20dffb36-d77b"#, "application/json"))
         .mount(&server)
         .await;
@@ -228,8 +199,7 @@ async fn malformed_and_mistyped_bodies_are_decode_errors() {
 async fn a_wrong_content_type_is_reported() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .respond_with(ResponseTemplate::new(200).set_body_raw(report_json().to_string(), "text/html"))
         .mount(&server)
         .await;
@@ -243,11 +213,7 @@ async fn a_wrong_content_type_is_reported() {
 async fn a_slow_answer_times_out() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
-    Mock::given(method("GET"))
-        .and(path(report_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(report_json()).set_delay(Duration::from_secs(5)))
-        .mount(&server)
-        .await;
+    get_report().respond_with(ok_report().set_delay(Duration::from_secs(5))).mount(&server).await;
     let options = ClientOptions {
         request_timeout: Some(Duration::from_millis(100)),
         retry: RetryPolicy::none(),
@@ -348,8 +314,7 @@ async fn secrets_never_show() {
     let server = MockServer::start().await;
     mount_tokens(&server, 3600).await;
     let echo = format!("you sent token-1 with secret {SECRET}");
-    Mock::given(method("GET"))
-        .and(path(report_path()))
+    get_report()
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": 400, "domain": "x",
             "message": echo, "details": {"info": echo}}})))
         .mount(&server)

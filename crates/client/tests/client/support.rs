@@ -23,6 +23,16 @@ pub fn report_path() -> String {
     format!("/api/2/reports/{REPORT_ID}")
 }
 
+/// A mock of `GET /reports/{REPORT_ID}`, to finish with an answer.
+pub fn get_report() -> wiremock::MockBuilder {
+    Mock::given(method("GET")).and(path(report_path()))
+}
+
+/// 200 with the report.
+pub fn ok_report() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(report_json())
+}
+
 /// Issues `token-1`, `token-2`, ... living `lifetime` seconds.
 pub struct Tokens {
     pub issued: AtomicU64,
