@@ -293,9 +293,10 @@ async fn client_overhead(
     let me = client.whoami().await?;
     let report_id: reportcheck_model::Id = report_url.rsplit('/').next().unwrap_or_default().parse()?;
     let put_body: ReportPut = serde_json::from_value(json!({"parameters": {"kind": "usage_summary"}}))?;
-    let duration = Duration::from_secs(args.seconds.div_ceil(2).max(1));
+    const ROUNDS: u32 = 4;
+    let duration = Duration::from_secs_f64((args.seconds as f64 / 2.0).max(1.0));
     let mut rates = [[0.0f64; 2]; 4];
-    for _round in 0..2 {
+    for _round in 0..ROUNDS {
         let raw_get = drive(args.connections, duration, {
             let (http, token, url) = (http.clone(), token.to_owned(), report_url.to_owned());
             move |_| {
@@ -332,11 +333,14 @@ async fn client_overhead(
             if run.failed > 0 {
                 bail!("{} requests failed in the client comparison", run.failed);
             }
-            rates[slot][0] += run.rate() / 2.0;
-            rates[slot][1] += 1.0e6 / run.rate() * args.connections as f64 / 2.0;
+            rates[slot][0] += run.rate() / f64::from(ROUNDS);
+            rates[slot][1] += 1.0e6 / run.rate() * args.connections as f64 / f64::from(ROUNDS);
         }
     }
-    println!("client vs raw reqwest (same work: bearer, JSON, typed decode), tenant {}", me.tenant_id);
+    println!(
+        "client vs raw reqwest (same work: bearer, JSON, typed decode; {ROUNDS} alternating rounds), tenant {}",
+        me.tenant_id
+    );
     for (name, raw, typed) in [("GET", rates[0], rates[1]), ("PUT", rates[2], rates[3])] {
         println!(
             "  {name}  raw {:>8.0}/s ({:>5.0} µs)  client {:>8.0}/s ({:>5.0} µs)  overhead {:>+5.1}%",

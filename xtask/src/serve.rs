@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long, value_parser = parse_date)]
     today: Option<Date>,
     /// Milliseconds a stored report stays `in_progress`.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 50)]
     save_delay_ms: u64,
     /// Number versions as Unix milliseconds instead of 1, 2, 3.
     #[arg(long)]

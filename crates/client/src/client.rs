@@ -58,9 +58,11 @@ impl Client {
             rule: None,
             message: format!("cannot build the HTTP client: {err}"),
         })?;
+        let base_url = base_url.trim_end_matches('/').to_owned();
         let transport = Transport {
             http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            token_url: format!("{base_url}/idp/token"),
+            base_url,
             credentials,
             options,
             tokens: TokenCache::default(),
@@ -163,20 +165,7 @@ impl Client {
         out: &mut W,
     ) -> Result<u64, Error> {
         // Streaming bypasses the buffered transport: one attempt, with the same auth.
-        let token = match &self.transport.credentials {
-            Credentials::Bearer(token) => token.clone(),
-            credentials => {
-                self.transport
-                    .tokens
-                    .get(
-                        &self.transport.http,
-                        &self.transport.url("/idp/token"),
-                        credentials,
-                        self.transport.options.refresh_margin,
-                    )
-                    .await?
-            }
-        };
+        let token = self.transport.token().await?;
         let mut request = self
             .transport
             .http

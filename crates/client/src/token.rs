@@ -1,6 +1,7 @@
 //! The bearer token: fetched once for many concurrent calls, refreshed before it expires
 //! and once after a 401.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reportcheck_model::{Secret, Token, TokenError};
@@ -13,7 +14,8 @@ use crate::options::{Credentials, TokenAuthMethod};
 
 #[derive(Debug, Clone)]
 struct Cached {
-    token: Secret,
+    /// Shared, so the hot path hands out a pointer instead of copying the token.
+    token: Arc<Secret>,
     /// When to fetch a new one: the expiry less the refresh margin.
     refresh_at: Option<Instant>,
 }
@@ -42,9 +44,9 @@ impl TokenCache {
         token_url: &str,
         credentials: &Credentials,
         margin: Duration,
-    ) -> Result<Secret, Error> {
+    ) -> Result<Arc<Secret>, Error> {
         let (client_id, client_secret, method) = match credentials {
-            Credentials::Bearer(token) => return Ok(token.clone()),
+            Credentials::Bearer(token) => return Ok(Arc::new(token.clone())),
             Credentials::ClientSecret { client_id, client_secret, method } => (client_id, client_secret, *method),
         };
         if let Some(token) = self.fresh() {
@@ -59,19 +61,19 @@ impl TokenCache {
         let token = fetch(http, token_url, client_id, client_secret, method).await?;
         let refresh_at =
             lifetime(&token).map(|lifetime| Instant::now() + lifetime.saturating_sub(margin.min(lifetime / 2)));
-        let secret = token.access_token.clone();
-        *self.cached.write() = Some(Cached { token: token.access_token, refresh_at });
+        let secret = Arc::new(token.access_token);
+        *self.cached.write() = Some(Cached { token: Arc::clone(&secret), refresh_at });
         Ok(secret)
     }
 
-    fn fresh(&self) -> Option<Secret> {
-        self.cached.read().as_ref().filter(|cached| cached.is_fresh()).map(|cached| cached.token.clone())
+    fn fresh(&self) -> Option<Arc<Secret>> {
+        self.cached.read().as_ref().filter(|cached| cached.is_fresh()).map(|cached| Arc::clone(&cached.token))
     }
 
     /// Forgets `rejected`, unless another call already replaced it.
     pub(crate) fn invalidate(&self, rejected: &Secret) {
         let mut cached = self.cached.write();
-        if cached.as_ref().is_some_and(|current| &current.token == rejected) {
+        if cached.as_ref().is_some_and(|current| *current.token == *rejected) {
             *cached = None;
         }
     }
@@ -82,8 +84,8 @@ impl TokenCache {
     }
 
     /// The current token, for redaction.
-    pub(crate) fn current(&self) -> Option<Secret> {
-        self.cached.read().as_ref().map(|cached| cached.token.clone())
+    pub(crate) fn current(&self) -> Option<Arc<Secret>> {
+        self.cached.read().as_ref().map(|cached| Arc::clone(&cached.token))
     }
 }
 

@@ -68,6 +68,8 @@ impl RawResponse {
 pub(crate) struct Transport {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: String,
+    /// `{base_url}/idp/token`, built once.
+    pub(crate) token_url: String,
     pub(crate) credentials: Credentials,
     pub(crate) options: ClientOptions,
     pub(crate) tokens: TokenCache,
@@ -81,13 +83,12 @@ impl Transport {
     /// Replaces every secret the client knows with a placeholder.
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut text = text.to_owned();
-        let mut secrets = Vec::new();
-        match &self.credentials {
-            Credentials::ClientSecret { client_secret, .. } => secrets.push(client_secret.clone()),
-            Credentials::Bearer(token) => secrets.push(token.clone()),
-        }
-        secrets.extend(self.tokens.current());
-        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        let configured = match &self.credentials {
+            Credentials::ClientSecret { client_secret, .. } => client_secret,
+            Credentials::Bearer(token) => token,
+        };
+        let current = self.tokens.current();
+        for secret in std::iter::once(configured).chain(current.as_deref()).filter(|secret| !secret.is_empty()) {
             text = text.replace(secret.expose(), Secret::PLACEHOLDER);
         }
         text
@@ -161,11 +162,16 @@ impl Transport {
         }
     }
 
-    async fn token(&self) -> Result<Secret, Error> {
-        self.tokens.get(&self.http, &self.url("/idp/token"), &self.credentials, self.options.refresh_margin).await
+    /// The bearer token: the cached one, or a fresh fetch.
+    pub(crate) async fn token(&self) -> Result<std::sync::Arc<Secret>, Error> {
+        self.tokens.get(&self.http, &self.token_url, &self.credentials, self.options.refresh_margin).await
     }
 
-    async fn attempt(&self, request: &RawRequest, token: Option<&Secret>) -> Result<RawResponse, Error> {
+    async fn attempt(
+        &self,
+        request: &RawRequest,
+        token: Option<&std::sync::Arc<Secret>>,
+    ) -> Result<RawResponse, Error> {
         let mut builder =
             self.http.request(request.method.clone(), self.url(&request.path)).headers(request.headers.clone());
         if let Some(timeout) = self.options.request_timeout {

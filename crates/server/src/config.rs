@@ -39,7 +39,7 @@ impl Default for Config {
         Config {
             today: None,
             token_lifetime: Duration::from_secs(2 * 60 * 60),
-            save_delay: Duration::from_millis(250),
+            save_delay: Duration::from_millis(50),
             max_body_bytes: 64 * 1024,
             versions: VersionScheme::Sequential,
             faults: Faults::new(),
