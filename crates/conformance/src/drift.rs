@@ -385,7 +385,7 @@ enum Direction {
     Request,
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "a recursive walk that carries both specs and its position")]
 fn schema_diff(
     old_spec: &Spec,
     old: &Value,

@@ -236,7 +236,7 @@ impl Execution<'_> {
         Ok((response.status.as_u16(), serde_json::from_slice(&response.body).ok()))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one recorded step: request, answer and prediction")]
     fn record(
         &mut self,
         method: &'static str,
