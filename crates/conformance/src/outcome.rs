@@ -75,6 +75,17 @@ pub enum ProfileMode {
 }
 
 impl Check {
+    /// A check that could not run because the caller's tenant is unknown (AUTH-4 failed).
+    pub fn without_tenant(rule: Rule, source: Source, name: &str) -> Check {
+        Check {
+            rule,
+            source,
+            name: name.to_owned(),
+            case: Case::Positive,
+            outcome: Outcome::Skipped { reason: "the caller's tenant is unknown (AUTH-4)".to_owned() },
+        }
+    }
+
     pub fn is_failed(&self) -> bool {
         matches!(self.outcome, Outcome::Failed(_))
     }

@@ -451,18 +451,22 @@ impl Execution<'_> {
         let version = if stale { -1 } else { current.version };
         let path = format!("/reports/{}?version={version}", current.id);
         let (status, _) = self.request(Method::DELETE, path.clone(), None).await?;
-        let (rule, expected, after_expected) = if stale { ("DEL-3", 409, 200) } else { ("DEL-1", 204, 404) };
+        // What the profile says: a refusal leaves the report, an accepted delete removes it.
+        let violation = rule_check::delete_violation(current.version, Some(&version.to_string()));
+        let (rule, expected, after_expected) = match &violation {
+            Some(violation) => (violation.rule, violation.status, 200),
+            None => (Rule::Del1, 204, 404),
+        };
         self.record("DELETE", slot, &path, None, status, vec![json!({"rule": rule, "status": expected})], false);
         let get_path = format!("/reports/{}", current.id);
         let (after, _) = self.request(Method::GET, get_path.clone(), None).await?;
         self.record("GET", slot, &get_path, None, after, vec![json!({"rule": rule, "status": after_expected})], false);
-        if stale {
-            self.exercised.insert((Rule::Del3, Case::Negative));
-            return Ok(match (status, after) {
-                (409, 200) => Ok(()),
-                (status, after) => {
-                    fail(Rule::Del3, format!("a stale version answered {status}; GET then answered {after}"))
-                }
+        if let Some(violation) = violation {
+            self.exercised.insert((violation.rule, Case::Negative));
+            return Ok(if (status, after) == (violation.status, 200) {
+                Ok(())
+            } else {
+                fail(violation.rule, format!("{}; the server answered {status}, then GET {after}", violation.message))
             });
         }
         self.exercised.insert((Rule::Del1, Case::Positive));
@@ -521,13 +525,7 @@ async fn execute(session: &Session, ops: &[Op], today: Date) -> Result<Verdict, 
 /// but driven from async code, so no thread ever blocks on the runtime.
 pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check>, Error> {
     let Some(tenant) = session.a.tenant else {
-        return Ok(vec![Check {
-            rule: Rule::Upd6,
-            source: Source::Property,
-            name: "generated sequences".to_owned(),
-            case: Case::Positive,
-            outcome: Outcome::Skipped { reason: "the caller's tenant is unknown (AUTH-4)".to_owned() },
-        }]);
+        return Ok(vec![Check::without_tenant(Rule::Upd6, Source::Property, "generated sequences")]);
     };
     let today = session.today;
     let mut seed_bytes = [0u8; 32];

@@ -42,6 +42,11 @@ impl Violation {
         Violation::new(rule, 400, 400, reason)
     }
 
+    /// A write against another version than the current one: 409 with code 1001 (DEL-3).
+    pub fn version_conflict(rule: Rule, reason: impl fmt::Display) -> Violation {
+        Violation::new(rule, 409, ErrorCode::VERSION_MISMATCH, reason)
+    }
+
     /// A wrong media type: 415.
     pub fn media_type(rule: Rule, reason: impl fmt::Display) -> Violation {
         Violation::new(rule, 415, 415, reason)
@@ -215,6 +220,20 @@ fn changed_fixed_parameters(current: &ReportParameters, put: &ReportPut) -> Vec<
         changed.push("parameters.show_skus");
     }
     changed
+}
+
+/// DEL-2 and DEL-3: the `version` query parameter of `DELETE /reports/{id}` against the
+/// report's current version.
+pub fn delete_violation(current_version: i64, version: Option<&str>) -> Option<Violation> {
+    match version.map(str::parse::<i64>) {
+        None => Some(Violation::schema(Rule::Del2, "the query parameter `version` is required")),
+        Some(Err(_)) => Some(Violation::schema(Rule::Del2, "the query parameter `version` must be an integer")),
+        Some(Ok(version)) if version != current_version => Some(Violation::version_conflict(
+            Rule::Del3,
+            format!("version mismatch: the report is at version {current_version}, not {version}"),
+        )),
+        Some(Ok(_)) => None,
+    }
 }
 
 /// The report a valid create makes, with the defaults of CRT-7: formats `["csv"]`, the

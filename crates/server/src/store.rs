@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use parking_lot::{Mutex, RwLock};
-use reportcheck_model::rule_check::{self, Violation};
+use reportcheck_model::rule_check;
 use reportcheck_model::{
     ApiClient, ClientStatus, ClientType, Date, Format, Id, Report, ReportPost, ReportPut, ResultAction, Rule,
     ScheduleType, Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token, TokenEndpointAuthMethod,
@@ -293,22 +293,15 @@ impl Store {
             return Ok(());
         }
         let entry = self.visible_mut(&mut reports, caller, id, Rule::Del4)?;
+        let current = entry.report.version;
         let version = match version {
-            Some(text) => text.parse::<i64>().map_err(|_| {
-                Failure::from(Violation::schema(Rule::Del2, "the query parameter `version` must be an integer"))
-            })?,
-            None if self.fault(Fault::DeleteWithoutVersion) => entry.report.version,
-            None => return Err(Violation::schema(Rule::Del2, "the query parameter `version` is required").into()),
+            None if self.fault(Fault::DeleteWithoutVersion) => Some(current.to_string()),
+            other => other.map(str::to_owned),
         };
-        if version != entry.report.version && !self.fault(Fault::IgnoreStaleVersion) {
-            let message = format!("DEL-3: version mismatch: the report is at version {}", entry.report.version);
-            return Err(Failure {
-                status: StatusCode::CONFLICT,
-                body: Box::new(
-                    reportcheck_model::ErrorBody::new(reportcheck_model::ErrorCode::VERSION_MISMATCH, message)
-                        .with_rule(Rule::Del3),
-                ),
-            });
+        if let Some(violation) = rule_check::delete_violation(current, version.as_deref())
+            && !(violation.rule == Rule::Del3 && self.fault(Fault::IgnoreStaleVersion))
+        {
+            return Err(violation.into());
         }
         if !self.fault(Fault::DeleteKeeps) {
             reports.by_id.remove(&id);
