@@ -158,14 +158,13 @@ pub enum Case {
 
 impl Expectation {
     pub fn case(&self) -> Case {
-        self.case.unwrap_or_else(|| match self.status.as_ref().and_then(Value::as_u64) {
-            Some(status) if status >= 400 => Case::Negative,
-            Some(_) => Case::Positive,
-            None => match &self.status {
-                // A status matcher such as {"$one_of": [400, 404]} expects a refusal.
-                Some(matcher) if matcher.to_string().contains('4') => Case::Negative,
-                _ => Case::Positive,
-            },
+        // Positive when the expected status admits a success, negative when it admits
+        // only refusals (`400`, `{"$one_of": [403, 404]}`).
+        let admits_success =
+            |status: &Value| (200..300).any(|code| crate::matcher::matches(status, Some(&Value::from(code))));
+        self.case.unwrap_or(match &self.status {
+            Some(status) if !admits_success(status) => Case::Negative,
+            _ => Case::Positive,
         })
     }
 }

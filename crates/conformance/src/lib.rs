@@ -151,7 +151,8 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
         let found = found?;
         checks.extend(found.checks);
         if options.mock {
-            let found = mock::check_client(&spec, &found.exchanges, &contract.contract.name).await;
+            let redact = |text: &str| session.redact(text);
+            let found = mock::check_client(&spec, &found.exchanges, &contract.contract.name, &redact).await;
             checks.extend(found.into_iter().filter(|check| all_rules || selection.rule_selected(check.rule)));
         }
         if options.fail_fast && checks.iter().any(Check::is_failed) {

@@ -20,8 +20,14 @@ enum Seen {
     Refused(ClientError),
 }
 
-/// Checks the client against every recorded exchange it has an operation for.
-pub async fn check_client(spec: &Spec, recorded: &[Recorded], name: &str) -> Vec<Check> {
+/// Checks the client against every recorded exchange it has an operation for. Failure
+/// texts quote what the server sent, so they pass through `redact` (the session's).
+pub async fn check_client(
+    spec: &Spec,
+    recorded: &[Recorded],
+    name: &str,
+    redact: &dyn Fn(&str) -> String,
+) -> Vec<Check> {
     let server = MockServer::start().await;
     let options = ClientOptions { retry: RetryPolicy::none(), ..ClientOptions::default() };
     let Ok(client) =
@@ -91,7 +97,7 @@ pub async fn check_client(spec: &Spec, recorded: &[Recorded], name: &str) -> Vec
             ("FetchClient", [id]) => outcome(client.get_client(*id).await),
             _ => continue,
         };
-        let problem = judge(status, &exchange.response.body, seen);
+        let problem = judge(status, &exchange.response.body, seen).map(|problem| redact(&problem));
         checks.push(check(rule, name, exchange, problem));
     }
     checks

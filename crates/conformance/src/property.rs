@@ -209,6 +209,25 @@ struct Mismatch {
     message: String,
 }
 
+/// A request the model says is valid must be answered 200 with a report.
+fn served_report(
+    session: &Session,
+    rule: Rule,
+    what: &str,
+    status: u16,
+    answer: Option<Value>,
+) -> Result<Report, Mismatch> {
+    if status != 200 {
+        return fail(
+            rule,
+            format!("a valid {what} answered {status}: {}", session.redact_json(&answer.unwrap_or_default())),
+        );
+    }
+    answer
+        .and_then(|answer| serde_json::from_value::<Report>(answer).ok())
+        .map_or_else(|| fail(rule, format!("the {what} answer is not a report")), Ok)
+}
+
 fn fail<T>(rule: Rule, message: String) -> Result<T, Mismatch> {
     Err(Mismatch { rule, message })
 }
@@ -323,23 +342,16 @@ impl Execution<'_> {
             self.record("POST", slot, "/reports", Some(body), status, expect, false);
             return Ok(self.expect_rejection(&violations, status, answer.as_ref()));
         }
-        let placeholder = Id::from_uuid(Default::default());
-        let expect = vec![
-            json!({"rule": "CRT-1", "status": 200}),
-            json!({"rule": "CRT-7", "body": predicted_body(&rule_check::new_report(post, placeholder, 0, today))}),
-        ];
+        let mut predicted = rule_check::new_report(post, Id::from_uuid(Default::default()), 0, today);
+        let expect =
+            vec![json!({"rule": "CRT-1", "status": 200}), json!({"rule": "CRT-7", "body": predicted_body(&predicted)})];
         self.record("POST", slot, "/reports", Some(body), status, expect, true);
         self.exercised.insert((Rule::Crt1, Case::Positive));
-        if status != 200 {
-            return Ok(fail(
-                Rule::Crt1,
-                format!("a valid create answered {status}: {}", self.session.redact_json(&answer.unwrap_or_default())),
-            ));
-        }
-        let Some(report) = answer.and_then(|answer| serde_json::from_value::<Report>(answer).ok()) else {
-            return Ok(fail(Rule::Crt1, "the create answer is not a report".to_owned()));
+        let report = match served_report(self.session, Rule::Crt1, "create", status, answer) {
+            Ok(report) => report,
+            Err(mismatch) => return Ok(Err(mismatch)),
         };
-        let predicted = rule_check::new_report(post, report.id, report.version, today);
+        (predicted.id, predicted.version) = (report.id, report.version);
         if report != predicted {
             let defaulted = post.parameters.formats.is_none()
                 && report.parameters.formats != predicted.parameters.formats
@@ -392,14 +404,9 @@ impl Execution<'_> {
         ];
         self.record("PUT", slot, &path, Some(body), status, expect, true);
         self.exercised.insert((Rule::Upd6, Case::Positive));
-        if status != 200 {
-            return Ok(fail(
-                Rule::Upd6,
-                format!("a valid PUT answered {status}: {}", self.session.redact_json(&answer.unwrap_or_default())),
-            ));
-        }
-        let Some(updated) = answer.and_then(|answer| serde_json::from_value::<Report>(answer).ok()) else {
-            return Ok(fail(Rule::Upd6, "the PUT answer is not a report".to_owned()));
+        let updated = match served_report(self.session, Rule::Upd6, "PUT", status, answer) {
+            Ok(report) => report,
+            Err(mismatch) => return Ok(Err(mismatch)),
         };
         predicted.version = updated.version;
         if updated != predicted {

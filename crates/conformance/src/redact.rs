@@ -29,10 +29,6 @@ impl Redactor {
         }
     }
 
-    pub fn secrets(&self) -> &[String] {
-        &self.secrets
-    }
-
     /// Replaces every known secret value in `text`.
     pub fn text(&self, text: &str) -> String {
         let mut text = text.to_owned();

@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use reportcheck_client::{Client, ClientOptions, Credentials, Error as ClientError, RawRequest, RawResponse, Secret};
-
 use reportcheck_model::{Date, Id};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -31,7 +31,6 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct RunningServer {
     base_url: String,
-    addr: SocketAddr,
     store: Arc<Store>,
     fixture: Fixture,
     shutdown: Option<oneshot::Sender<()>>,
@@ -60,7 +59,6 @@ pub async fn spawn_on(config: Config, addr: SocketAddr) -> io::Result<RunningSer
     });
     Ok(RunningServer {
         base_url: format!("http://{addr}/api/2"),
-        addr,
         store,
         fixture,
         shutdown: Some(shutdown),
@@ -72,10 +70,6 @@ impl RunningServer {
     /// The API base, ending in `/api/2`.
     pub fn base_url(&self) -> &str {
         &self.base_url
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     pub fn fixture(&self) -> &Fixture {

@@ -376,11 +376,6 @@ impl Store {
         Ok(file.clone())
     }
 
-    /// How many reports are stored (for benchmarks and tests).
-    pub fn report_count(&self) -> usize {
-        self.reports.read().by_id.len()
-    }
-
     fn visible<'a>(&self, reports: &'a Reports, caller: Caller, id: Id, rule: Rule) -> Result<&'a Entry, Failure> {
         let entry = reports.by_id.get(&id).ok_or_else(|| Failure::not_found("no such report", rule))?;
         self.check_tenancy(entry, caller, rule)?;

@@ -36,6 +36,10 @@ async fn a_differently_conformant_server_passes() {
     // The 900 ms stored reports need a longer poll than the quick default.
     let report = run(RunOptions { max_poll: None, ..options(config) }).await;
     assert_eq!(report.blocking_failures(), 0, "{}", report.summary());
+    // Not a vacuous pass: everything ran.
+    let skipped = report.checks.iter().filter(|check| matches!(check.outcome, Outcome::Skipped { .. })).count();
+    assert_eq!(skipped, 0, "{}", report.summary());
+    assert!(report.checks.len() > 300, "{} checks", report.checks.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,10 +9,11 @@ use reportcheck_server::{Config, Fault, Fixture};
 use crate::support::*;
 
 /// A server that echoes bearer tokens into its errors: the summary, JUnit and JSON still
-/// show no token and no client secret.
+/// show no token and no client secret, mock-mode checks included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_any_output() {
-    let report = run(options(Config { faults: [Fault::EchoToken].into(), ..config() })).await;
+    let report =
+        run(RunOptions { mock: true, ..options(Config { faults: [Fault::EchoToken].into(), ..config() }) }).await;
     assert!(report.checks.iter().any(|check| check.is_failed() && check.rule == reportcheck_model::Rule::Sec2));
     let outputs = [report.summary(), report.junit(), serde_json::to_string(&report).expect("json")];
     for output in &outputs {
