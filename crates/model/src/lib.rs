@@ -5,13 +5,17 @@
 //! - the wire types of every schema the reports API uses ([`Report`], [`ReportPost`],
 //!   [`ReportPut`], [`StoredReportList`], [`Token`], [`ApiClient`], [`ErrorBody`], ...);
 //! - the rule catalogue of `PROFILE.md` ([`Rule`]);
-//! - the rules themselves as pure functions ([`rule_check`]), shared by the reference
-//!   server, which enforces them, and the conformance harness, which predicts with them.
+//! - the decider ([`decide`]): given the known reports, a request and the server's today,
+//!   what a conformant server answers. Its parts are the rule functions of [`rule_check`].
+//!   The reference server answers with it; the harness predicts with it;
+//! - what PROFILE.md leaves free, as one table ([`freedom`]).
 
 pub mod auth;
 pub mod date;
+pub mod decide;
 pub mod enums;
 pub mod error_body;
+pub mod freedom;
 pub mod id;
 pub mod report;
 pub mod rule_check;
@@ -23,10 +27,12 @@ pub mod strategies;
 
 pub use auth::{ApiClient, Token, TokenError};
 pub use date::Timestamp;
+pub use decide::{Caller, Decision, Known, Method, Operation, Prediction, Request};
 pub use enums::{
     ClientStatus, ClientType, Format, Kind, Level, ResultAction, ScheduleType, StoredStatus, TokenEndpointAuthMethod,
 };
 pub use error_body::{ApiError, ErrorBody, ErrorCode};
+pub use freedom::Freedom;
 pub use id::Id;
 pub use report::{
     Period, PostParameters, PostSchedule, PutParameters, PutSchedule, Report, ReportParameters, ReportPost, ReportPut,

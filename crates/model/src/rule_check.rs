@@ -11,6 +11,7 @@ use time::{Date, Duration, Month};
 
 use crate::enums::{Format, ResultAction, ScheduleType};
 use crate::error_body::{ErrorBody, ErrorCode};
+use crate::freedom::Freedom;
 use crate::id::Id;
 use crate::report::{Period, Report, ReportParameters, ReportPost, ReportPut, Schedule};
 use crate::rules::Rule;
@@ -19,17 +20,59 @@ use crate::rules::Rule;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub rule: Rule,
-    /// The HTTP status the profile requires for it.
+    /// The HTTP status the reference server answers.
     pub status: u16,
     /// The `error.code` the profile requires for it (ERR-2).
     pub code: i64,
-    /// Human-readable, starting with the rule ID.
+    /// Human-readable, starting with the rule ID the answer names.
     pub message: String,
+    /// Where PROFILE.md leaves the status open (400 or 404 for a malformed id, 403 or
+    /// 404 for a foreign report): any status this freedom admits is conformant.
+    pub freedom: Option<Freedom>,
+    /// The rule the error body names: `rule`, except where naming it would leak (a
+    /// foreign report answers exactly as an unknown one).
+    pub named: Rule,
 }
 
 impl Violation {
     fn new(rule: Rule, status: u16, code: i64, reason: impl fmt::Display) -> Violation {
-        Violation { rule, status, code, message: format!("{rule}: {reason}") }
+        Violation { rule, status, code, message: format!("{rule}: {reason}"), freedom: None, named: rule }
+    }
+
+    /// Unknown (well-formed) id or tenant: 404 (GET-2, UPD-8, DEL-4, STO-4, ...).
+    pub fn not_found(rule: Rule, what: &str) -> Violation {
+        Violation::new(rule, 404, 404, format!("Not Found: no such {what}."))
+    }
+
+    /// A path id that is not a lower-case UUID (GET-3): the reference answers 404, as
+    /// the published spec documents; 400 is as conformant.
+    pub fn malformed_id(text: &str) -> Violation {
+        let shown: String = text.chars().take(40).collect();
+        let ellipsis = if shown.len() < text.len() { "…" } else { "" };
+        Violation {
+            freedom: Some(Freedom::MalformedId),
+            ..Violation::new(Rule::Get3, 404, 404, format!("`{shown}{ellipsis}` is not a lower-case UUID"))
+        }
+    }
+
+    /// Another tenant's report (SEC-1): answered exactly as an unknown one would be,
+    /// under `unknown_rule`; 403 is as conformant.
+    pub fn foreign_report(unknown_rule: Rule) -> Violation {
+        let unknown = Violation::not_found(unknown_rule, "report");
+        Violation { rule: Rule::Sec1, freedom: Some(Freedom::ForeignReport), ..unknown }
+    }
+
+    /// A tenant outside the caller's subtree (CRT-6 for a create, SEC-1 for a list).
+    pub fn forbidden(rule: Rule) -> Violation {
+        Violation::new(rule, 403, 403, "Current user is not authorized to access this endpoint or its method.")
+    }
+
+    /// Whether `status` is an answer the profile admits for this violation.
+    pub fn admits_status(&self, status: u16) -> bool {
+        match self.freedom {
+            Some(freedom) => freedom.admits_status(self.status, status),
+            None => self.status == status,
+        }
     }
 
     /// A business-rule rejection: 400 with code 1027 (ERR-2).
@@ -54,7 +97,7 @@ impl Violation {
 
     /// The `errorScheme` body that reports this violation.
     pub fn to_error_body(&self) -> ErrorBody {
-        ErrorBody::new(self.code, self.message.clone()).with_rule(self.rule)
+        ErrorBody::new(self.code, self.message.clone()).with_rule(self.named)
     }
 }
 
@@ -199,27 +242,32 @@ pub fn update_violations(current: &Report, put: &ReportPut, today: Date) -> Vec<
     violations
 }
 
+/// The parameters UPD-2 fixes, as JSON pointers into a report.
+pub const FIXED_PARAMETERS: &[&str] = &[
+    "/parameters/tenant_id",
+    "/parameters/formats",
+    "/parameters/period",
+    "/parameters/hide_zero_usage",
+    "/parameters/show_skus",
+];
+
 /// The names of the parameters other than `kind` and `level` that `put` would change.
-fn changed_fixed_parameters(current: &ReportParameters, put: &ReportPut) -> Vec<&'static str> {
+fn changed_fixed_parameters(current: &ReportParameters, put: &ReportPut) -> Vec<String> {
     let Some(new) = &put.parameters else { return Vec::new() };
-    let mut changed = Vec::new();
-    if new.tenant_id.is_some_and(|tenant| tenant != current.tenant_id) {
-        changed.push("parameters.tenant_id");
-    }
-    if new.formats.as_ref().is_some_and(|formats| *formats != current.formats) {
-        changed.push("parameters.formats");
-    }
-    if new.period.is_some_and(|period| period != current.period) {
-        changed.push("parameters.period");
-    }
     // An unset flag reads as `false`: sending `false` for it changes nothing.
-    if new.hide_zero_usage.is_some_and(|flag| flag != current.hide_zero_usage.unwrap_or(false)) {
-        changed.push("parameters.hide_zero_usage");
-    }
-    if new.show_skus.is_some_and(|flag| flag != current.show_skus.unwrap_or(false)) {
-        changed.push("parameters.show_skus");
-    }
-    changed
+    let changes = [
+        new.tenant_id.is_some_and(|tenant| tenant != current.tenant_id),
+        new.formats.as_ref().is_some_and(|formats| *formats != current.formats),
+        new.period.is_some_and(|period| period != current.period),
+        new.hide_zero_usage.is_some_and(|flag| flag != current.hide_zero_usage.unwrap_or(false)),
+        new.show_skus.is_some_and(|flag| flag != current.show_skus.unwrap_or(false)),
+    ];
+    FIXED_PARAMETERS
+        .iter()
+        .zip(changes)
+        .filter(|(_, changed)| *changed)
+        .map(|(pointer, _)| pointer[1..].replace('/', "."))
+        .collect()
 }
 
 /// DEL-2 and DEL-3: the `version` query parameter of `DELETE /reports/{id}` against the
@@ -304,4 +352,11 @@ pub fn first_of_next_month(today: Date) -> Date {
         month => (today.year(), month.next()),
     };
     Date::from_calendar_date(year, month, 1).unwrap_or(today)
+}
+
+/// Whether a report has been generated by `today` and so has stored reports (STO-2): a
+/// one-time `save` report on or after its generation date. A scheduled report has not
+/// run yet and has none (STO-4); what a generated `send` report keeps is not pinned.
+pub fn generation_due(report: &Report, today: Date) -> bool {
+    report.result_action == ResultAction::Save && !is_scheduled(report, today)
 }
