@@ -82,12 +82,18 @@ impl Violation {
 
     /// A schema rejection: 400 with code 400 (ERR-2).
     pub fn schema(rule: Rule, reason: impl fmt::Display) -> Violation {
-        Violation::new(rule, 400, 400, reason)
+        Violation::new(rule, 400, SCHEMA_CODE, reason)
     }
 
     /// A write against another version than the current one: 409 with code 1001 (DEL-3).
     pub fn version_conflict(rule: Rule, reason: impl fmt::Display) -> Violation {
         Violation::new(rule, 409, ErrorCode::VERSION_MISMATCH, reason)
+    }
+
+    /// Whether the profile pins this violation's `error.code` (ERR-2, DEL-3); other
+    /// codes are free.
+    pub fn code_is_pinned(&self) -> bool {
+        pinned_code(self.rule) == Some(self.code)
     }
 
     /// A wrong media type: 415.
@@ -108,6 +114,21 @@ impl fmt::Display for Violation {
 }
 
 impl std::error::Error for Violation {}
+
+/// The `error.code` of a schema rejection (ERR-2).
+const SCHEMA_CODE: i64 = 400;
+
+/// The `error.code` the profile pins for a rejection under `rule`: 1027 for the business
+/// rules and 400 for the schema rules (ERR-2), 1001 for a version mismatch (DEL-3). Every
+/// other code is free.
+pub fn pinned_code(rule: Rule) -> Option<i64> {
+    match rule {
+        Rule::Crt2 | Rule::Crt3 | Rule::Upd1 | Rule::Upd2 | Rule::Upd3 => Some(ErrorCode::BUSINESS_RULES),
+        Rule::Crt4 | Rule::Upd5 => Some(SCHEMA_CODE),
+        Rule::Del3 => Some(ErrorCode::VERSION_MISMATCH),
+        _ => None,
+    }
+}
 
 /// A report is *scheduled* while it will still run: every `monthly` report, and a `once`
 /// report whose `generation_date` lies after today (PROFILE.md, Terms).
