@@ -95,13 +95,15 @@ pub fn default_contracts_dir() -> PathBuf {
 /// Contracts replayed at the same time.
 const CONTRACTS_IN_FLIGHT: usize = 8;
 
-/// The rules the property tests can check.
+/// The rules the property tests can check (for `--filter` and the coverage table).
 const PROPERTY_RULES: &[Rule] = &[
     Rule::Crt1,
     Rule::Crt2,
     Rule::Crt3,
+    Rule::Crt4,
     Rule::Crt7,
     Rule::Get1,
+    Rule::Lst1,
     Rule::Upd1,
     Rule::Upd2,
     Rule::Upd3,
@@ -110,7 +112,10 @@ const PROPERTY_RULES: &[Rule] = &[
     Rule::Upd6,
     Rule::Upd7,
     Rule::Del1,
+    Rule::Del2,
     Rule::Del3,
+    Rule::Sto4,
+    Rule::Sec1,
     Rule::Err2,
 ];
 

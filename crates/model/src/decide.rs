@@ -215,13 +215,36 @@ impl Decision {
     }
 
     /// The rule a wrong status breaks: the first violated rule, or the rule that
-    /// requires the acceptance.
+    /// requires the acceptance. A refused valid request is filed under the rule whose
+    /// condition it sits on: a create with a period under CRT-3 (its boundary), a PUT
+    /// repeating fixed parameters under UPD-2 (the no-op), one to a one-time report under
+    /// UPD-1 (still scheduled), one setting recipients under UPD-3, a toggle under UPD-4.
     pub fn rule(&self) -> Rule {
         match self {
             Decision::Rejected(violations) => violations.first().map_or(Rule::Err2, |violation| violation.rule),
+            Decision::Created { post, .. } if post.parameters.period.is_some() => Rule::Crt3,
             Decision::Created { .. } => Rule::Crt1,
             Decision::Read(_) => Rule::Get1,
-            Decision::Updated { .. } => Rule::Upd6,
+            Decision::Updated { put, prediction } => {
+                let fixed = put.parameters.as_ref().is_some_and(|parameters| {
+                    parameters.tenant_id.is_some()
+                        || parameters.formats.is_some()
+                        || parameters.period.is_some()
+                        || parameters.hide_zero_usage.is_some()
+                        || parameters.show_skus.is_some()
+                });
+                if fixed {
+                    Rule::Upd2
+                } else if prediction.report.schedule.schedule_type == ScheduleType::Once {
+                    Rule::Upd1
+                } else if put.recipients.is_some() {
+                    Rule::Upd3
+                } else if put.schedule.is_some() {
+                    Rule::Upd4
+                } else {
+                    Rule::Upd6
+                }
+            }
             Decision::Deleted { .. } => Rule::Del1,
             Decision::Listed { .. } => Rule::Lst1,
             Decision::StoredListed { .. } => Rule::Sto1,
@@ -246,6 +269,30 @@ pub enum StoredExpectation {
     OnePerFormat(Vec<Format>),
     /// Not pinned by the profile (what a generated `send` report keeps).
     Unpinned,
+}
+
+impl StoredExpectation {
+    /// STO-2 / STO-4 against the formats of the listed stored reports. An empty list of
+    /// a report that is due may still be generating (clients poll): not a departure.
+    pub fn violation(&self, listed: &[Format]) -> Option<Violation> {
+        match self {
+            StoredExpectation::Empty if !listed.is_empty() => Some(
+                Violation::not_found(Rule::Sto4, "stored report")
+                    .with_message(format!("STO-4: a report that has not run lists stored reports {listed:?}")),
+            ),
+            StoredExpectation::OnePerFormat(formats) if !listed.is_empty() => {
+                let (mut want, mut got) = (formats.clone(), listed.to_vec());
+                want.sort();
+                got.sort();
+                (want != got).then(|| {
+                    Violation::not_found(Rule::Sto2, "stored report").with_message(format!(
+                        "STO-2: the stored reports are in {listed:?}, one per requested format {formats:?} expected"
+                    ))
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Decides `request` from `caller` against what is `known`.
@@ -294,7 +341,7 @@ fn decide_inner(known: &impl Known, caller: Caller, request: Request<'_>) -> Res
         Request::List { tenant } => {
             let tenant: Id = tenant.parse().map_err(|_| Violation::not_found(Rule::Lst1, "tenant"))?;
             if !known.is_within(tenant, caller.tenant) {
-                return Err(Violation::forbidden(Rule::Sec1));
+                return Err(Violation { freedom: Some(Freedom::ForeignReport), ..Violation::forbidden(Rule::Sec1) });
             }
             Decision::Listed { tenant }
         }
@@ -437,6 +484,20 @@ impl Prediction {
             previous_version: Some(current.version),
             today: None,
         }
+    }
+
+    /// Every rule this prediction checks.
+    pub fn rules(&self) -> Vec<Rule> {
+        let mut rules: Vec<Rule> = self.rules.iter().map(|(_, rule)| *rule).collect();
+        rules.push(self.default_rule);
+        rules.sort();
+        rules.dedup();
+        rules
+    }
+
+    /// The pointers of the answer free under a freedom (with it), for contracts.
+    pub fn free_fields(&self) -> impl Iterator<Item = (&'static str, Freedom)> + '_ {
+        self.free.iter().map(|(pointer, freedom)| (*pointer, *freedom))
     }
 
     /// The rule a departure at `pointer` breaks.

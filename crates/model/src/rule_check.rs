@@ -67,6 +67,15 @@ impl Violation {
         Violation::new(rule, 403, 403, "Current user is not authorized to access this endpoint or its method.")
     }
 
+    /// Every status the profile admits for this violation (the reference one first).
+    pub fn statuses(&self) -> Vec<u16> {
+        let mut statuses = vec![self.status];
+        if let Some(crate::freedom::Comparison::StatusOneOf(others)) = self.freedom.map(Freedom::comparison) {
+            statuses.extend(others.iter().filter(|status| **status != self.status));
+        }
+        statuses
+    }
+
     /// Whether `status` is an answer the profile admits for this violation.
     pub fn admits_status(&self, status: u16) -> bool {
         match self.freedom {

@@ -1,0 +1,141 @@
+//! A minimal failing sequence as a contract for `contracts/` and as curl commands. The
+//! contract's expectations are built from the same decisions the sequence was judged by:
+//! the statuses they admit, and the predicted report with its free fields as `$free`.
+
+use std::collections::BTreeMap;
+
+use reportcheck_model::decide::Decision;
+use reportcheck_model::{Date, Prediction};
+use serde_json::{Value, json};
+
+use super::world::Sent;
+use crate::contract::{AuthMode, Contract, Expectation, RequestSpec, Step};
+use crate::session::Session;
+use crate::template::Vars;
+
+pub fn render(session: &Session, sent: &[Sent], seed: u64, today: Date) -> String {
+    let vars = session.vars();
+    let steps: Vec<Step> = sent.iter().enumerate().map(|(index, sent)| step(index, sent, &vars)).collect();
+    let contract = Contract {
+        schema: None,
+        name: String::new(),
+        description: format!(
+            "A minimal failing sequence found by the property tests (seed {seed}, server date {}).",
+            reportcheck_model::date::format_day(today)
+        ),
+        requires: Vec::new(),
+        recorded: None,
+        steps,
+    };
+    let curls: Vec<String> = sent
+        .iter()
+        .map(|step| {
+            let mut curl =
+                format!("curl -sS -X {} \"$BASE_URL{}\" -H \"Authorization: Bearer $TOKEN\"", step.method, step.path);
+            if let Some(body) = &step.body {
+                curl.push_str(&format!(" -H 'Content-Type: application/json' -d '{body}'"));
+            }
+            curl
+        })
+        .collect();
+    format!(
+        "replayable contract (save under contracts/):\n{}\n\ncurl commands (observed server answers: {}):\n{}",
+        session.redact(&serde_json::to_string_pretty(&contract).unwrap_or_default()),
+        sent.iter().map(|step| step.status.to_string()).collect::<Vec<_>>().join(", "),
+        session.redact(&curls.join("\n"))
+    )
+}
+
+fn step(index: usize, sent: &Sent, vars: &Vars) -> Step {
+    let request = RequestSpec {
+        method: sent.method.to_string(),
+        path: sent.template.clone(),
+        auth: AuthMode::Token,
+        basic: None,
+        headers: BTreeMap::new(),
+        json: sent.body.as_ref().map(|body| templated(body, vars)),
+        text: None,
+        form: None,
+    };
+    let capture = sent.creates.iter().map(|label| (label.clone(), "/id".to_owned())).collect();
+    Step {
+        name: format!("step {}", index + 1),
+        party: sent.party,
+        request,
+        expect: vec![expectation(&sent.decision, vars)],
+        capture,
+        poll: None,
+    }
+}
+
+fn expectation(decision: &Decision, vars: &Vars) -> Expectation {
+    let mut statuses: Vec<u16> = match decision {
+        Decision::Rejected(violations) => violations.iter().flat_map(|violation| violation.statuses()).collect(),
+        accepted => vec![accepted.status()],
+    };
+    statuses.dedup();
+    let status = match statuses.as_slice() {
+        [one] => json!(one),
+        many => json!({"$one_of": many}),
+    };
+    let body = match decision {
+        Decision::Created { prediction, .. } | Decision::Updated { prediction, .. } | Decision::Read(prediction) => {
+            Some(templated(&predicted_body(prediction), vars))
+        }
+        _ => None,
+    };
+    Expectation {
+        rule: decision.rule(),
+        case: None,
+        status: Some(status),
+        content_type: None,
+        headers: BTreeMap::new(),
+        body,
+        format: None,
+    }
+}
+
+/// The predicted report as a body matcher: pinned fields as values, free ones as `$free`.
+fn predicted_body(prediction: &Prediction) -> Value {
+    let mut body = serde_json::to_value(&prediction.report).unwrap_or_default();
+    for (pointer, freedom) in prediction.free_fields() {
+        let matcher = json!({"$free": freedom.id()});
+        match body.pointer_mut(pointer) {
+            Some(field) => *field = matcher,
+            None => {
+                if let Some((parent, key)) = pointer.rsplit_once('/')
+                    && let Some(Value::Object(object)) = body.pointer_mut(parent)
+                {
+                    object.insert(key.to_owned(), matcher);
+                }
+            }
+        }
+    }
+    if let Some(object) = body.as_object_mut() {
+        object.remove("id");
+        if !prediction.free_fields().any(|(pointer, _)| pointer == "/version") {
+            object.remove("version");
+        }
+    }
+    body
+}
+
+fn templated(value: &Value, vars: &Vars) -> Value {
+    match value {
+        Value::String(text) => vars
+            .iter()
+            .filter(|(name, _)| {
+                !matches!(
+                    name.as_str(),
+                    "unknown_id" | "bogus_token" | "client_secret" | "client_id" | "other_client_id"
+                )
+            })
+            .find(|(_, var)| var.as_str() == Some(text))
+            .map_or_else(|| value.clone(), |(name, _)| Value::String(format!("{{{{{name}}}}}"))),
+        Value::Array(items) => Value::Array(items.iter().map(|item| templated(item, vars)).collect()),
+        Value::Object(object) => {
+            Value::Object(object.iter().map(|(key, item)| (key.clone(), templated(item, vars))).collect())
+        }
+        other => other.clone(),
+    }
+}

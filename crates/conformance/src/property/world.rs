@@ -1,0 +1,465 @@
+//! One sequence against a live server. Before each request the model decides what a
+//! conformant server answers, from what this sequence knows of its reports; the answer
+//! is judged against the decision, and the known state follows what the server did, so a
+//! departure is reported once and the sequence goes on to find others.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reportcheck_client::RawRequest;
+use reportcheck_model::decide::{self, Caller, Decision, Known, Request, StoredExpectation};
+use reportcheck_model::{
+    Date, Id, Period, PutParameters, PutSchedule, Report, ReportPut, Rule, StoredReportList, UuidList,
+};
+use serde_json::Value;
+use time::Duration;
+
+use super::generate::{Attempt, FixedPick, Op, PutSpec, RecipientsPick, SLOTS, VersionPick};
+use crate::contract::{Case, Party};
+use crate::error::Error;
+use crate::session::{Session, Side};
+
+/// An answer that departs from the model's decision.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: Rule,
+    pub message: String,
+}
+
+/// One request as sent, with the decision it was judged by (for the replayable contract).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub party: Party,
+    pub method: reqwest::Method,
+    /// The concrete path, for curl.
+    pub path: String,
+    /// The path with `{{r0}}`-style variables, for the contract.
+    pub template: String,
+    pub body: Option<Value>,
+    pub status: u16,
+    pub decision: Decision,
+    /// The label of the report this request created (for captures).
+    pub creates: Option<String>,
+}
+
+/// What a sequence knows and found.
+pub struct World<'s> {
+    session: &'s Session,
+    today: Date,
+    tenant: Id,
+    recipients: [Id; 2],
+    reports: BTreeMap<Id, Report>,
+    slots: [Option<Id>; SLOTS],
+    deleted: Vec<Id>,
+    /// Every report the server accepted, for cleanup and for replay labels.
+    labels: BTreeMap<Id, String>,
+    pub sent: Vec<Sent>,
+    pub findings: Vec<Finding>,
+    pub exercised: BTreeSet<(Rule, Case)>,
+}
+
+impl Known for World<'_> {
+    fn report(&self, id: Id) -> Option<&Report> {
+        self.reports.get(&id)
+    }
+
+    /// A sequence works in the first client's tenant only; any other tenant is outside.
+    fn is_within(&self, tenant: Id, caller: Id) -> bool {
+        tenant == caller
+    }
+}
+
+impl<'s> World<'s> {
+    pub fn new(session: &'s Session, tenant: Id, recipients: [Id; 2]) -> World<'s> {
+        World {
+            session,
+            today: session.today,
+            tenant,
+            recipients,
+            reports: BTreeMap::new(),
+            slots: Default::default(),
+            deleted: Vec::new(),
+            labels: BTreeMap::new(),
+            sent: Vec::new(),
+            findings: Vec::new(),
+            exercised: BTreeSet::new(),
+        }
+    }
+
+    fn caller(&self, tenant: Id) -> Caller {
+        Caller { tenant, today: self.today }
+    }
+
+    fn current(&self, slot: usize) -> Option<Report> {
+        self.slots[slot].and_then(|id| self.reports.get(&id)).cloned()
+    }
+
+    fn find(&mut self, rule: Rule, message: String) {
+        let message = self.session.redact(&message);
+        self.findings.push(Finding { rule, message });
+    }
+
+    pub async fn run(&mut self, op: &Op) -> Result<(), Error> {
+        match op {
+            Op::Create { slot, body } => self.create(*slot, body).await,
+            Op::Update { slot, put } => self.update(*slot, put).await,
+            Op::Get { slot } => match self.current(*slot) {
+                Some(report) => self.verify(report.id, None).await,
+                None => Ok(()),
+            },
+            Op::Delete { slot, version } => self.delete(*slot, *version).await,
+            Op::List => self.list().await,
+            Op::Stored { slot } => self.stored(*slot).await,
+            Op::Foreign { slot, attempt } => self.foreign(*slot, *attempt).await,
+        }
+    }
+
+    /// Sends a request, records it, and judges the status (and the error code of a
+    /// rejection) against the decision. Returns the status and the JSON answer.
+    async fn exchange(
+        &mut self,
+        party: Party,
+        request: RawRequest,
+        body: Option<Value>,
+        decision: Decision,
+    ) -> Result<(u16, Option<Value>), Error> {
+        let side: &Side = match party {
+            Party::A => &self.session.a,
+            Party::B => self.session.b.as_ref().ok_or_else(|| Error::Options("no second client".to_owned()))?,
+        };
+        let response = self.session.send(side, &request).await?;
+        let status = response.status.as_u16();
+        let answer: Option<Value> = serde_json::from_slice(&response.body).ok();
+        self.judge(&decision, status, answer.as_ref());
+        let path = request.path.clone();
+        let template = self.template(&path);
+        self.sent.push(Sent { party, method: request.method, path, template, body, status, decision, creates: None });
+        Ok((status, answer))
+    }
+
+    fn judge(&mut self, decision: &Decision, status: u16, answer: Option<&Value>) {
+        match decision {
+            Decision::Rejected(violations) => {
+                for violation in violations {
+                    self.exercised.insert((violation.rule, Case::Negative));
+                }
+                if !decision.admits_status(status) {
+                    let admitted: Vec<u16> = violations.iter().flat_map(|violation| violation.statuses()).collect();
+                    let reason = violations.first().map_or("", |violation| violation.message.as_str());
+                    self.find(
+                        decision.rule(),
+                        format!("{reason}: expected {admitted:?}, the server answered {status}"),
+                    );
+                    return;
+                }
+                let pinned: Vec<i64> = violations
+                    .iter()
+                    .filter(|violation| violation.admits_status(status) && violation.code_is_pinned())
+                    .map(|violation| violation.code)
+                    .collect();
+                if pinned.is_empty() {
+                    return;
+                }
+                self.exercised.insert((Rule::Err2, Case::Negative));
+                let code = answer
+                    .and_then(|body| body.pointer("/error/code"))
+                    .and_then(|code| code.as_i64().or_else(|| code.as_str().and_then(|text| text.trim().parse().ok())));
+                if code.is_none_or(|code| !pinned.contains(&code)) {
+                    self.find(
+                        Rule::Err2,
+                        format!("{} must answer error code {pinned:?}; the server sent {code:?}", decision.rule()),
+                    );
+                }
+            }
+            accepted => {
+                self.exercised.insert((accepted.rule(), Case::Positive));
+                if !accepted.admits_status(status) {
+                    let answer = answer.map(|answer| self.session.redact_json(answer)).unwrap_or_default();
+                    self.find(
+                        accepted.rule(),
+                        format!(
+                            "a conformant server answers {}; the server answered {status} {answer}",
+                            accepted.status()
+                        ),
+                    );
+                    return;
+                }
+                let prediction = match accepted {
+                    Decision::Created { prediction, .. }
+                    | Decision::Updated { prediction, .. }
+                    | Decision::Read(prediction) => prediction,
+                    _ => return,
+                };
+                for rule in prediction.rules() {
+                    self.exercised.insert((rule, Case::Positive));
+                }
+                match answer.and_then(|answer| serde_json::from_value::<Report>(answer.clone()).ok()) {
+                    Some(report) => {
+                        for found in prediction.discrepancies(&report) {
+                            self.find(found.rule, format!("{found} (predicted from the model)"));
+                        }
+                    }
+                    None => self.find(accepted.rule(), "the answer is not a report".to_owned()),
+                }
+            }
+        }
+    }
+
+    /// Follows what the server did: a report it answered with becomes the known state.
+    fn adopt(&mut self, status: u16, answer: Option<&Value>, slot: Option<usize>) -> Option<Report> {
+        let report = answer
+            .filter(|_| (200..300).contains(&status))
+            .and_then(|answer| serde_json::from_value::<Report>(answer.clone()).ok())?;
+        if let Some(slot) = slot {
+            self.slots[slot] = Some(report.id);
+        }
+        let next = self.labels.len();
+        self.labels.entry(report.id).or_insert_with(|| format!("r{next}"));
+        self.reports.insert(report.id, report.clone());
+        Some(report)
+    }
+
+    fn template(&self, path: &str) -> String {
+        let mut template = path.to_owned();
+        for (id, label) in &self.labels {
+            template = template.replace(&id.to_string(), &format!("{{{{{label}}}}}"));
+        }
+        template
+    }
+
+    async fn create(&mut self, slot: usize, body: &Value) -> Result<(), Error> {
+        let bytes = body.to_string();
+        let decision = decide::decide(
+            self,
+            self.caller(self.tenant),
+            Request::Create { content_type: Some("application/json"), body: bytes.as_bytes() },
+        );
+        let request = RawRequest::new(reqwest::Method::POST, "/reports").json(body);
+        let (status, answer) = self.exchange(Party::A, request, Some(body.clone()), decision).await?;
+        if let Some(report) = self.adopt(status, answer.as_ref(), Some(slot)) {
+            if let Some(sent) = self.sent.last_mut() {
+                sent.creates = self.labels.get(&report.id).cloned();
+            }
+        }
+        Ok(())
+    }
+
+    async fn update(&mut self, slot: usize, spec: &PutSpec) -> Result<(), Error> {
+        let Some(current) = self.current(slot) else { return Ok(()) };
+        let body = self.put_body(spec, &current);
+        let bytes = body.to_string();
+        let id = current.id.to_string();
+        let decision = decide::decide(
+            self,
+            self.caller(self.tenant),
+            Request::Update { id: &id, content_type: Some("application/json"), body: bytes.as_bytes() },
+        );
+        let unchanged_rule = decision.violations().first().map(|violation| violation.rule);
+        let request = RawRequest::new(reqwest::Method::PUT, format!("/reports/{id}")).json(&body);
+        let (status, answer) = self.exchange(Party::A, request, Some(body), decision).await?;
+        self.adopt(status, answer.as_ref(), None);
+        self.verify(current.id, unchanged_rule).await
+    }
+
+    /// GET after a write: the report as the known state has it. `unchanged` names the
+    /// rule of a refused write, which promised that nothing changes.
+    async fn verify(&mut self, id: Id, unchanged: Option<Rule>) -> Result<(), Error> {
+        let text = id.to_string();
+        let decision = decide::decide(self, self.caller(self.tenant), Request::Get { id: &text });
+        let findings = self.findings.len();
+        let request = RawRequest::new(reqwest::Method::GET, format!("/reports/{id}"));
+        let (status, answer) = self.exchange(Party::A, request, None, decision).await?;
+        if let Some(rule) = unchanged {
+            for finding in &mut self.findings[findings..] {
+                finding.message = format!("after a refused request: {}", finding.message);
+                finding.rule = rule;
+            }
+        }
+        if status == 404 {
+            self.reports.remove(&id);
+        } else {
+            self.adopt(status, answer.as_ref(), None);
+        }
+        Ok(())
+    }
+
+    async fn delete(&mut self, slot: usize, pick: VersionPick) -> Result<(), Error> {
+        let Some(current) = self.current(slot) else { return Ok(()) };
+        let version = match pick {
+            VersionPick::Current => Some(current.version.to_string()),
+            VersionPick::Stale => Some((current.version - 1).to_string()),
+            VersionPick::Ahead => Some((current.version + 1).to_string()),
+            VersionPick::Missing => None,
+            VersionPick::NotANumber => Some("latest".to_owned()),
+        };
+        let id = current.id.to_string();
+        let decision =
+            decide::decide(self, self.caller(self.tenant), Request::Delete { id: &id, version: version.as_deref() });
+        let deleted = matches!(decision, Decision::Deleted { .. });
+        let rule = decision.rule();
+        let path = match &version {
+            Some(version) => format!("/reports/{id}?version={version}"),
+            None => format!("/reports/{id}"),
+        };
+        let (status, _) =
+            self.exchange(Party::A, RawRequest::new(reqwest::Method::DELETE, path), None, decision).await?;
+        if (200..300).contains(&status) {
+            self.reports.remove(&current.id);
+            self.deleted.push(current.id);
+            self.slots[slot] = None;
+        }
+        if deleted {
+            // DEL-1: afterwards GET answers 404.
+            let findings = self.findings.len();
+            self.verify(current.id, None).await?;
+            for finding in &mut self.findings[findings..] {
+                finding.rule = rule;
+                finding.message = format!("after a DELETE at the current version: {}", finding.message);
+            }
+            Ok(())
+        } else {
+            self.verify(current.id, Some(rule)).await
+        }
+    }
+
+    async fn list(&mut self) -> Result<(), Error> {
+        let tenant = self.tenant.to_string();
+        let decision = decide::decide(self, self.caller(self.tenant), Request::List { tenant: &tenant });
+        let listed = matches!(decision, Decision::Listed { .. });
+        let rule = decision.rule();
+        let request = RawRequest::new(reqwest::Method::GET, format!("/tenants/{tenant}/reports"));
+        let (status, answer) = self.exchange(Party::A, request, None, decision).await?;
+        if !listed || status != 200 {
+            return Ok(());
+        }
+        match answer.and_then(|answer| serde_json::from_value::<UuidList>(answer).ok()) {
+            Some(list) => {
+                let present: Vec<Id> = self.reports.keys().copied().collect();
+                if let Some(violation) = decide::list_discrepancies(&present, &self.deleted, &list.items) {
+                    self.find(violation.rule, violation.message);
+                }
+            }
+            None => self.find(rule, "the tenant list is not {\"items\": [...]}".to_owned()),
+        }
+        Ok(())
+    }
+
+    async fn stored(&mut self, slot: usize) -> Result<(), Error> {
+        let Some(current) = self.current(slot) else { return Ok(()) };
+        let id = current.id.to_string();
+        let decision = decide::decide(self, self.caller(self.tenant), Request::Stored { id: &id });
+        let expectation = match &decision {
+            Decision::StoredListed { stored, .. } => stored.clone(),
+            _ => StoredExpectation::Unpinned,
+        };
+        let rule = decision.rule();
+        let request = RawRequest::new(reqwest::Method::GET, format!("/reports/{id}/stored"));
+        let (status, answer) = self.exchange(Party::A, request, None, decision).await?;
+        if status != 200 {
+            return Ok(());
+        }
+        match answer.and_then(|answer| serde_json::from_value::<StoredReportList>(answer).ok()) {
+            Some(list) => {
+                let formats: Vec<_> = list.items.iter().map(|item| item.report_format).collect();
+                if let Some(violation) = expectation.violation(&formats) {
+                    self.find(violation.rule, violation.message);
+                }
+            }
+            None => self.find(rule, "the stored list is not {\"items\": [...]}".to_owned()),
+        }
+        Ok(())
+    }
+
+    /// SEC-1: the second client on the first client's report; nothing may change.
+    async fn foreign(&mut self, slot: usize, attempt: Attempt) -> Result<(), Error> {
+        let (Some(current), Some(other)) = (self.current(slot), self.session.b.as_ref().and_then(|b| b.tenant)) else {
+            return Ok(());
+        };
+        let id = current.id.to_string();
+        let tenant = self.tenant.to_string();
+        let stored_id = Id::new_v4().to_string();
+        let version = current.version.to_string();
+        let body = serde_json::json!({"parameters": {"kind": current.parameters.kind}});
+        let bytes = body.to_string();
+        let (request, path, body) = match attempt {
+            Attempt::Get => (Request::Get { id: &id }, (reqwest::Method::GET, format!("/reports/{id}")), None),
+            Attempt::Put => (
+                Request::Update { id: &id, content_type: Some("application/json"), body: bytes.as_bytes() },
+                (reqwest::Method::PUT, format!("/reports/{id}")),
+                Some(body),
+            ),
+            Attempt::Delete => (
+                Request::Delete { id: &id, version: Some(&version) },
+                (reqwest::Method::DELETE, format!("/reports/{id}?version={version}")),
+                None,
+            ),
+            Attempt::Stored => {
+                (Request::Stored { id: &id }, (reqwest::Method::GET, format!("/reports/{id}/stored")), None)
+            }
+            Attempt::Download => (
+                Request::Download { id: &id, stored_id: &stored_id },
+                (reqwest::Method::GET, format!("/reports/{id}/stored/{stored_id}")),
+                None,
+            ),
+            Attempt::List => {
+                (Request::List { tenant: &tenant }, (reqwest::Method::GET, format!("/tenants/{tenant}/reports")), None)
+            }
+        };
+        let decision = decide::decide(self, self.caller(other), request);
+        let rule = decision.rule();
+        let mut raw = RawRequest::new(path.0, path.1);
+        if let Some(body) = &body {
+            raw = raw.json(body);
+        }
+        let (_, answer) = self.exchange(Party::B, raw, body, decision).await?;
+        if let Some(answer) = answer.map(|answer| answer.to_string())
+            && answer.contains(&format!("\"{}\"", current.parameters.kind))
+            && answer.contains(&id)
+        {
+            self.find(rule, "the refusal carries the foreign report's data".to_owned());
+        }
+        self.verify(current.id, Some(rule)).await
+    }
+
+    /// The PUT body `spec` describes, against the report as known.
+    fn put_body(&self, spec: &PutSpec, current: &Report) -> Value {
+        let mut parameters = PutParameters { kind: spec.kind, level: spec.level, ..PutParameters::default() };
+        match &spec.fixed {
+            None => {}
+            Some(FixedPick::SameTenant) => parameters.tenant_id = Some(current.parameters.tenant_id),
+            Some(FixedPick::OtherTenant(id)) => parameters.tenant_id = Some(*id),
+            Some(FixedPick::SameFormats) => parameters.formats = Some(current.parameters.formats.clone()),
+            Some(FixedPick::OtherFormats(formats)) => parameters.formats = Some(formats.clone()),
+            Some(FixedPick::SamePeriod) => parameters.period = Some(current.parameters.period),
+            Some(FixedPick::OtherPeriod) => {
+                let start = self.today - Duration::days(90);
+                parameters.period = Some(Period { start, end: start + Duration::days(3) });
+            }
+            Some(FixedPick::HideZeroUsage(flag)) => parameters.hide_zero_usage = Some(*flag),
+            Some(FixedPick::ShowSkus(flag)) => parameters.show_skus = Some(*flag),
+        }
+        let has_parameters = parameters != PutParameters::default();
+        let put = ReportPut {
+            recipients: match spec.recipients {
+                RecipientsPick::Keep => None,
+                RecipientsPick::One => Some(vec![self.recipients[0]]),
+                RecipientsPick::Two => Some(self.recipients.to_vec()),
+                RecipientsPick::Empty => Some(Vec::new()),
+            },
+            parameters: has_parameters.then_some(parameters),
+            schedule: spec.enabled.map(|enabled| PutSchedule { enabled }),
+        };
+        let mut body = serde_json::to_value(&put).unwrap_or_default();
+        if let Some(breakage) = &spec.breakage {
+            breakage.apply(&mut body);
+        }
+        body
+    }
+
+    /// Deletes every report this sequence saw accepted that is still there.
+    pub async fn clean_up(&self) -> Result<(), Error> {
+        for id in self.labels.keys().filter(|id| !self.deleted.contains(id)) {
+            self.session.remove(&self.session.a, &serde_json::json!({"id": id})).await?;
+        }
+        Ok(())
+    }
+}
