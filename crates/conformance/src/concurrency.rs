@@ -1,8 +1,9 @@
-//! UPD-9: parallel PUTs to one report, valid ones mixed with ones that break UPD-2, then
+//! UPD-9: parallel PUTs to one report, valid ones mixed with ones the model refuses, then
 //! a search for lost or torn updates.
 
 use reportcheck_client::RawRequest;
-use reportcheck_model::{Kind, Level, Rule};
+use reportcheck_model::decide::{self, Caller, Decision, Known, Request};
+use reportcheck_model::{Kind, Level, Prediction, Report, Rule, rule_check};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -38,16 +39,31 @@ pub async fn check(session: &Session) -> Result<Vec<Check>, Error> {
             Some(format!("the report to update could not be created: {}", created.status)),
         )]);
     };
-    let path = format!("/reports/{}", report["id"].as_str().unwrap_or_default());
-    let writes: Vec<(bool, Value)> = (0..WRITERS)
+    let Ok(created) = serde_json::from_value::<Report>(report.clone()) else {
+        session.remove(&session.a, &report).await?;
+        return Ok(vec![check(
+            "parallel updates",
+            Case::Positive,
+            Some("the created report is not a report".to_owned()),
+        )]);
+    };
+    let path = format!("/reports/{}", created.id);
+    let known = OneReport(&created);
+    let caller = Caller { tenant, today: session.today };
+    // Valid kind/level changes mixed with writes the model refuses (a fixed parameter).
+    let writes: Vec<(Decision, Value)> = (0..WRITERS)
         .map(|i| {
-            if i % 4 == 3 {
-                (false, json!({"parameters": {"formats": ["html"]}}))
+            let body = if i % 4 == 3 {
+                json!({"parameters": {"formats": ["html"]}})
             } else {
                 let kind = Kind::ALL[i % Kind::ALL.len()];
                 let level = Level::ALL[(i / 2) % Level::ALL.len()];
-                (true, json!({"parameters": {"kind": kind, "level": level}}))
-            }
+                json!({"parameters": {"kind": kind, "level": level}})
+            };
+            let bytes = body.to_string();
+            let id = created.id.to_string();
+            let request = Request::Update { id: &id, content_type: Some("application/json"), body: bytes.as_bytes() };
+            (decide::decide(&known, caller, request), body)
         })
         .collect();
     let requests: Vec<RawRequest> =
@@ -57,17 +73,21 @@ pub async fn check(session: &Session) -> Result<Vec<Check>, Error> {
     let mut accepted: Vec<(i64, Value)> = Vec::new();
     let mut problems = Vec::new();
     let mut mix_problems = Vec::new();
-    for ((valid, body), answer) in writes.iter().zip(answers) {
+    for ((decision, body), answer) in writes.iter().zip(answers) {
         let answer = answer?;
+        let status = answer.status.as_u16();
         let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
-        match (valid, answer.status.as_u16(), json) {
-            (true, 200, Some(json)) => match version(&json["version"]) {
+        match (decision, json) {
+            (Decision::Rejected(violations), _) if !decision.admits_status(status) => {
+                mix_problems.push(format!("{} answered {status}", violations[0].message));
+            }
+            (Decision::Rejected(_), _) => {}
+            (_, _) if !decision.admits_status(status) => problems.push(format!("a valid PUT {body} answered {status}")),
+            (_, Some(json)) => match version(&json["version"]) {
                 Some(version) => accepted.push((version, json)),
                 None => problems.push(format!("a PUT answered version {}", json["version"])),
             },
-            (true, status, _) => problems.push(format!("a valid PUT {body} answered {status}")),
-            (false, 400, _) => {}
-            (false, status, _) => mix_problems.push(format!("a PUT breaking UPD-2 answered {status}")),
+            (_, None) => problems.push(format!("a valid PUT {body} answered no JSON")),
         }
     }
     let mut versions: Vec<i64> = accepted.iter().map(|(version, _)| *version).collect();
@@ -82,26 +102,38 @@ pub async fn check(session: &Session) -> Result<Vec<Check>, Error> {
         (!problems.is_empty()).then(|| problems.join("\n")),
     )];
     let current = session.send(&session.a, &RawRequest::new(Method::GET, path.clone())).await?;
-    let current: Option<Value> = serde_json::from_slice(&current.body).ok();
-    let last = accepted.iter().max_by_key(|(version, _)| *version).map(|(_, body)| body);
-    let final_problem = match (current.as_ref(), last) {
-        (Some(current), Some(last)) if current == last => None,
-        (Some(current), Some(last)) => Some(format!(
-            "the final state is not the last accepted PUT (lost or torn update):\nlast accepted: {}\nfinal GET: {}",
-            session.redact_json(last),
-            session.redact_json(current)
-        )),
-        _ => Some("no accepted PUT or no final state to compare".to_owned()),
-    };
-    results.push(check("the final state equals the last accepted PUT", Case::Positive, final_problem));
-    if let (Some(current), Some(highest)) = (current.as_ref(), versions.last()) {
-        if version(&current["version"]) != Some(*highest) {
-            mix_problems.push(format!("rejected PUTs moved the version from {highest} to {}", current["version"]));
+    let current: Option<Report> = serde_json::from_slice(&current.body).ok();
+    let last = accepted
+        .iter()
+        .max_by_key(|(version, _)| *version)
+        .and_then(|(_, body)| serde_json::from_value::<Report>(body.clone()).ok());
+    // The final state is the last accepted PUT in version order; a refused PUT that left
+    // a trace shows up in a fixed parameter.
+    let (mut lost, mut refused_left) = (Vec::new(), Vec::new());
+    match (current.as_ref(), last.as_ref()) {
+        (Some(current), Some(last)) => {
+            for found in Prediction::read(last).discrepancies(current) {
+                // A version past the last accepted one, or a fixed parameter changed,
+                // is a refused PUT's trace.
+                if found.pointer == "/version" || rule_check::FIXED_PARAMETERS.contains(&found.pointer.as_str()) {
+                    refused_left.push(found.to_string());
+                } else {
+                    lost.push(found.to_string());
+                }
+            }
         }
-        if current["parameters"]["formats"] != json!(["csv"]) {
-            mix_problems.push("a rejected PUT changed parameters.formats".to_owned());
-        }
+        _ => lost.push("no accepted PUT or no final state to compare".to_owned()),
     }
+    let final_problem = (!lost.is_empty()).then(|| {
+        format!(
+            "the final state is not the last accepted PUT (lost or torn update):\n{}\nlast accepted: {}\nfinal GET: {}",
+            lost.join("\n"),
+            session.redact_json(&serde_json::to_value(&last).unwrap_or_default()),
+            session.redact_json(&serde_json::to_value(&current).unwrap_or_default())
+        )
+    });
+    results.push(check("the final state equals the last accepted PUT", Case::Positive, final_problem));
+    mix_problems.extend(refused_left);
     results.push(check(
         "PUTs refused amid the parallel writes change nothing",
         Case::Negative,
@@ -109,6 +141,19 @@ pub async fn check(session: &Session) -> Result<Vec<Check>, Error> {
     ));
     session.remove(&session.a, &report).await?;
     Ok(results)
+}
+
+/// The decider's view for this check: the one report it made, in the caller's tenant.
+struct OneReport<'a>(&'a Report);
+
+impl Known for OneReport<'_> {
+    fn report(&self, id: reportcheck_model::Id) -> Option<&Report> {
+        (id == self.0.id).then_some(self.0)
+    }
+
+    fn is_within(&self, tenant: reportcheck_model::Id, caller: reportcheck_model::Id) -> bool {
+        tenant == caller
+    }
 }
 
 /// A version as an integer (SCH-3 reports other spellings).
