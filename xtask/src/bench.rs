@@ -22,6 +22,12 @@ pub struct Args {
     /// Reports stored before memory is read.
     #[arg(long, default_value_t = 10_000)]
     reports: usize,
+    /// Seeds of the no-false-alarm run against the server with every variation.
+    #[arg(long, default_value_t = 20)]
+    seeds: u64,
+    /// Property-test cases per seed in that run.
+    #[arg(long, default_value_t = 500)]
+    seed_cases: u32,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -32,6 +38,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .args(["--seconds", &args.seconds.to_string()])
             .args(["--connections", &args.connections.to_string()])
             .args(["--reports", &args.reports.to_string()])
+            .args(["--seeds", &args.seeds.to_string()])
+            .args(["--seed-cases", &args.seed_cases.to_string()])
             .status()
             .context("cannot run the release build")?;
         return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(2) });
@@ -42,7 +50,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     drop(server);
     result?;
     runtime.block_on(harness(&args))?;
-    Ok(ExitCode::SUCCESS)
+    runtime.block_on(no_false_alarms(&args))
+}
+
+/// `--variations` over many seeds: every freedom of PROFILE.md at once, and no failure.
+async fn no_false_alarms(args: &Args) -> anyhow::Result<ExitCode> {
+    use reportcheck_conformance::{RunOptions, Target};
+    use reportcheck_server::{Config, Variations};
+
+    println!("no false alarms: every variation, {} seeds at --cases {}", args.seeds, args.seed_cases);
+    let mut failed_seeds = 0;
+    let started = Instant::now();
+    for seed in 1..=args.seeds {
+        let config = Config { variations: Variations::all(), ..Config::default() };
+        let report = reportcheck_conformance::run(RunOptions {
+            cases: args.seed_cases,
+            seed: Some(seed),
+            ..RunOptions::new(Target::Embedded(config))
+        })
+        .await?;
+        let failures: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|check| check.is_failed())
+            .map(|check| format!("{} {}", check.rule, check.name))
+            .collect();
+        println!(
+            "  seed {seed:>3}: {} checks, {} requests, {} failures in {:.2} s{}",
+            report.checks.len(),
+            report.requests,
+            failures.len(),
+            report.duration.as_secs_f64(),
+            if failures.is_empty() { String::new() } else { format!(": {}", failures.join("; ")) }
+        );
+        failed_seeds += usize::from(!failures.is_empty());
+    }
+    println!("  {failed_seeds} of {} seeds failed, {:.1} s in all", args.seeds, started.elapsed().as_secs_f64());
+    Ok(if failed_seeds == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The harness: the default run as users start it (the debug `xtask` binary, after
