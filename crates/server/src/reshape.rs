@@ -58,6 +58,7 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
         return Response::from_parts(parts, Body::from(bytes));
     };
     let status = parts.status;
+    let original = value.clone();
     if variation(Freedom::TimestampOffset) {
         zulu(&mut value);
     }
@@ -129,10 +130,10 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
             }
         }
     }
-    parts.headers.remove(header::CONTENT_LENGTH);
     if fault(Fault::PlainTextErrors) && (status.is_client_error() || status.is_server_error()) {
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         let message = value.pointer("/error/message").and_then(Value::as_str).unwrap_or("error").to_owned();
+        parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::from(message));
     }
     if fault(Fault::JsonAsText) && status.is_success() {
@@ -140,13 +141,18 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
     } else if variation(Freedom::MediaTypeParameters) {
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     }
+    // Untouched bodies keep their bytes (and key order): a variation shows only where
+    // it applies.
     let text = if variation(Freedom::KeyOrder) {
         let mut text = String::new();
         write_reversed(&value, 0, &mut text);
         text
-    } else {
+    } else if value != original {
         value.to_string()
+    } else {
+        return Response::from_parts(parts, Body::from(bytes));
     };
+    parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(text))
 }
 
