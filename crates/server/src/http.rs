@@ -132,8 +132,9 @@ async fn update(
 ) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
     let content_type = content_type(&headers);
-    let body = read_body(&store, body)
-        .map_err(|failure| before_body(&store, caller, Request::Update { id: &id, content_type, body: b"" }, failure))?;
+    let body = read_body(&store, body).map_err(|failure| {
+        before_body(&store, caller, Request::Update { id: &id, content_type, body: b"" }, failure)
+    })?;
     let report = if store.fault(Fault::RacyUpdates) {
         store.update_racy(caller, &id, content_type, &body).await?
     } else {

@@ -29,11 +29,8 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split_once(' ').map(|(_, token)| token.trim().to_owned()));
-    let operation = request
-        .uri()
-        .path()
-        .strip_prefix("/api/2")
-        .and_then(|path| Operation::find(request.method().as_str(), path));
+    let operation =
+        request.uri().path().strip_prefix("/api/2").and_then(|path| Operation::find(request.method().as_str(), path));
     let mut response = next.run(request).await;
     if variation(Freedom::ExtraHeaders) {
         let headers = response.headers_mut();

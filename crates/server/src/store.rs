@@ -196,7 +196,8 @@ impl Store {
     /// decided under.
     pub fn create(&self, caller: Caller, content_type: Option<&str>, body: &[u8]) -> Result<Report, Failure> {
         let content_type = if self.fault(Fault::CreateAnyMediaType) { Some(JSON) } else { content_type };
-        let body = if self.fault(Fault::LaxCreateSchema) { strip_unknown_keys(body, CREATE_KEYS) } else { body.to_vec() };
+        let body =
+            if self.fault(Fault::LaxCreateSchema) { strip_unknown_keys(body, CREATE_KEYS) } else { body.to_vec() };
         let request = Request::Create { content_type, body: &body };
         let mut reports = self.reports.write();
         match self.decide(&reports, caller, request) {
@@ -290,7 +291,8 @@ impl Store {
 
     fn update_request<'a>(&self, content_type: Option<&'a str>, body: &[u8]) -> (Option<&'a str>, Vec<u8>) {
         let content_type = if self.fault(Fault::UpdateAnyMediaType) { Some(JSON) } else { content_type };
-        let body = if self.fault(Fault::LaxUpdateSchema) { strip_unknown_keys(body, UPDATE_KEYS) } else { body.to_vec() };
+        let body =
+            if self.fault(Fault::LaxUpdateSchema) { strip_unknown_keys(body, UPDATE_KEYS) } else { body.to_vec() };
         (content_type, body)
     }
 
@@ -390,7 +392,12 @@ impl Store {
         let generation = reports.by_id.get(&report).and_then(|entry| entry.generation.as_ref()).ok_or_else(unknown)?;
         let Some(file) = generation.files.iter().find(|file| file.id == stored_id) else {
             if self.fault(Fault::UnknownStoredIs200) {
-                return Ok(StoredFile { id: stored_id, format: Format::Csv, plain: Bytes::new(), gzip: gzip(b"").into() });
+                return Ok(StoredFile {
+                    id: stored_id,
+                    format: Format::Csv,
+                    plain: Bytes::new(),
+                    gzip: gzip(b"").into(),
+                });
             }
             return Err(unknown());
         };
@@ -494,7 +501,10 @@ impl Store {
             }
             _ => {}
         }
-        if self.fault(Fault::BadJsonIs500) && violation.status == 400 && matches!(violation.rule, Rule::Crt5 | Rule::Upd8) {
+        if self.fault(Fault::BadJsonIs500)
+            && violation.status == 400
+            && matches!(violation.rule, Rule::Crt5 | Rule::Upd8)
+        {
             return Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
         }
         Failure::from(violation)

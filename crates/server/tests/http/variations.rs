@@ -189,8 +189,7 @@ async fn probe(server: &RunningServer) -> Vec<Fingerprint> {
 /// The reference configuration the probes run against: stored reports saved at once,
 /// except for the freedom about downloads that are not saved yet.
 fn base(freedom: Option<Freedom>) -> Config {
-    let save_delay =
-        if freedom == Some(Freedom::UnsavedDownload) { Duration::from_secs(3600) } else { Duration::ZERO };
+    let save_delay = if freedom == Some(Freedom::UnsavedDownload) { Duration::from_secs(3600) } else { Duration::ZERO };
     Config { today: Some(today()), save_delay, ..Config::default() }
 }
 
