@@ -1,6 +1,8 @@
-//! The server's state and every operation on it. Each operation validates completely
-//! before it changes anything, and every write to a report happens under one lock, so
-//! concurrent writes are serialised (UPD-9) and a rejected request changes nothing.
+//! The server's state and every operation on it. Each report operation hands the request
+//! as it arrived to the model's decider (`reportcheck_model::decide`), over the state it
+//! holds the lock on, and executes the decision under that same lock: concurrent writes
+//! are serialised (UPD-9) and a rejected request changes nothing. Faults and variations
+//! are applied around the decision, never instead of it.
 
 use std::collections::HashMap;
 use std::io::Write as _;
