@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use reportcheck_model::Date;
-use reportcheck_server::{Config, VersionScheme};
+use reportcheck_server::{Config, Variations, VersionScheme};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,6 +26,10 @@ pub struct Args {
     /// Number versions as Unix milliseconds instead of 1, 2, 3.
     #[arg(long)]
     millisecond_versions: bool,
+    /// Conformant variations: `all`, `none`, or freedom ids separated by commas
+    /// (`version,key-order`); see PROFILE.md, last section.
+    #[arg(long, default_value = "none")]
+    variations: Variations,
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
@@ -37,8 +41,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         today: args.today,
         save_delay: Duration::from_millis(args.save_delay_ms),
         versions: if args.millisecond_versions { VersionScheme::UnixMillis } else { VersionScheme::Sequential },
+        variations: args.variations,
         ..Config::default()
     };
+    let config_variations = config.variations.clone();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
@@ -49,6 +55,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             write_atomically(path, &json).with_context(|| format!("cannot write {}", path.display()))?;
         }
         println!("reference server listening at {}", server.base_url());
+        for freedom in config_variations.iter() {
+            println!("  variation {freedom}: {}", Variations::description(freedom));
+        }
         for (client, name) in server.fixture().clients.iter().zip(["tenant A", "tenant B"]) {
             println!(
                 "  client of {name}: client_id {} client_secret {} tenant_id {}",

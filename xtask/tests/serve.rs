@@ -12,7 +12,7 @@ fn serve_writes_its_fixture_and_answers() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let fixture_path = dir.join("fixture.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["serve", "--port", "0", "--fixture-out"])
+        .args(["serve", "--port", "0", "--variations", "token-type-case", "--fixture-out"])
         .arg(&fixture_path)
         .stdout(Stdio::piped())
         .spawn()
@@ -39,17 +39,18 @@ fn serve_writes_its_fixture_and_answers() {
     assert_eq!(clients[1]["tenant_id"], reportcheck_server::Fixture::TENANT_B);
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let status = runtime.block_on(async {
-        reqwest::Client::new()
+    let (status, token) = runtime.block_on(async {
+        let response = reqwest::Client::new()
             .post(format!("{base_url}/idp/token"))
             .basic_auth(clients[0]["client_id"].as_str().expect("id"), clients[0]["client_secret"].as_str())
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
-            .expect("answered")
-            .status()
+            .expect("answered");
+        (response.status(), response.json::<Value>().await.expect("token JSON"))
     });
     assert_eq!(status, 200);
+    assert_eq!(token["token_type"], "Bearer", "--variations token-type-case is on");
 
     let terminated = Command::new("kill").arg(child.id().to_string()).status().expect("kill runs");
     assert!(terminated.success());

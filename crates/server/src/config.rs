@@ -4,7 +4,12 @@ use std::time::Duration;
 
 use reportcheck_model::Date;
 
+use reportcheck_model::Freedom;
+
 use crate::fault::{Faults, Variations};
+
+/// The save delay of the save-delay variation: slow, but within a run's polling timeout.
+pub const SLOW_SAVE: Duration = Duration::from_millis(900);
 
 /// Settings of one server instance. `Config::default()` is the reference behaviour.
 #[derive(Debug, Clone)]
@@ -13,11 +18,12 @@ pub struct Config {
     pub today: Option<Date>,
     /// How long an access token lives (the platform's is two hours).
     pub token_lifetime: Duration,
-    /// How long a stored report stays `in_progress` before it is `saved`.
+    /// How long a stored report stays `in_progress` before it is `saved` (at least
+    /// [`SLOW_SAVE`] with the save-delay variation).
     pub save_delay: Duration,
     /// The largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
-    /// How versions are numbered.
+    /// How versions are numbered (Unix milliseconds with the version variation).
     pub versions: VersionScheme,
     /// Deliberate deviations (empty for the reference behaviour).
     pub faults: Faults,
@@ -45,5 +51,17 @@ impl Default for Config {
             faults: Faults::new(),
             variations: Variations::default(),
         }
+    }
+}
+
+impl Config {
+    /// How long stored reports take to reach `saved`, the variation considered.
+    pub fn effective_save_delay(&self) -> Duration {
+        if self.variations.has(Freedom::SaveDelay) { self.save_delay.max(SLOW_SAVE) } else { self.save_delay }
+    }
+
+    /// How versions are numbered, the variation considered.
+    pub fn effective_versions(&self) -> VersionScheme {
+        if self.variations.has(Freedom::Version) { VersionScheme::UnixMillis } else { self.versions }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use reportcheck_model::Rule;
+use reportcheck_model::{Freedom, Rule};
 
 macro_rules! faults {
     ($($variant:ident => $name:literal, $rule:ident, $what:literal;)*) => {
@@ -99,36 +99,94 @@ impl FromStr for Fault {
 /// The faults a server runs with (none for the reference behaviour).
 pub type Faults = BTreeSet<Fault>;
 
-/// Conformant choices other than the reference server's: what PROFILE.md says a server
-/// may do differently. The harness must pass a server with all of them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Variations {
-    /// Extra properties in every JSON body.
-    pub extra_properties: bool,
-    /// `error.code` as a string (`"1027"`).
-    pub string_error_codes: bool,
-    /// Other error messages, no `details.rule`, `domain: null`.
-    pub other_messages: bool,
-    /// Timestamps written with `Z`.
-    pub zulu_timestamps: bool,
-    /// 403 instead of 404 for another tenant's report.
-    pub forbid_foreign: bool,
-}
+/// Conformant choices other than the reference server's: one per freedom of PROFILE.md
+/// (`Freedom::ALL`). The harness must pass a server with any set of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Variations(BTreeSet<Freedom>);
 
 impl Variations {
     /// Every variation at once.
     pub fn all() -> Variations {
-        Variations {
-            extra_properties: true,
-            string_error_codes: true,
-            other_messages: true,
-            zulu_timestamps: true,
-            forbid_foreign: true,
-        }
+        Variations(Freedom::ALL.iter().copied().collect())
     }
 
+    /// Just the variation for `freedom`.
+    pub fn only(freedom: Freedom) -> Variations {
+        Variations::default().with(freedom)
+    }
+
+    /// These variations and the one for `freedom`.
+    pub fn with(mut self, freedom: Freedom) -> Variations {
+        self.0.insert(freedom);
+        self
+    }
+
+    /// Whether the variation for `freedom` is on.
+    pub fn has(&self, freedom: Freedom) -> bool {
+        self.0.contains(&freedom)
+    }
+
+    /// Whether any variation is on.
     pub fn any(&self) -> bool {
-        *self != Variations::default()
+        !self.0.is_empty()
+    }
+
+    /// The freedoms whose variation is on, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = Freedom> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// What the server does differently for `freedom`, in one line. Exhaustive on
+    /// purpose: a freedom added to the model does not compile without its variation.
+    pub fn description(freedom: Freedom) -> &'static str {
+        match freedom {
+            Freedom::ReportId => "new report ids are time-ordered version 7 UUIDs instead of version 4",
+            Freedom::Version => "versions are Unix milliseconds instead of 1, 2, 3",
+            Freedom::ErrorCodeType => "error.code is written as a string (\"1027\")",
+            Freedom::ErrorMessage => "every error.message reads \"The request was rejected.\"",
+            Freedom::ErrorDomain => "error.domain is null",
+            Freedom::ErrorDetails => "error.details.info is null and details carries a trace id",
+            Freedom::KeyOrder => "JSON bodies are pretty-printed with their keys in reverse order",
+            Freedom::ExtraProperties => "JSON bodies, reports' parameters and errors carry extra properties",
+            Freedom::ExtraHeaders => "every answer carries `server` and `x-request-id` headers",
+            Freedom::TimestampOffset => "timestamps are written with `Z` instead of `+00:00`",
+            Freedom::PreexistingReports => "a monthly report of tenant A and one of its child exist from the start",
+            Freedom::ChildTenantReports => "a tenant's list also holds the reports of the tenants below it",
+            Freedom::SaveDelay => "stored reports take about 900 ms to reach saved",
+            Freedom::UnsavedDownload => "a download of a stored report still in progress answers 425",
+            Freedom::ForeignReport => "another tenant's report answers 403 instead of 404",
+            Freedom::OptionalFlags => "hide_zero_usage and show_skus left out of a create are stored as false",
+            Freedom::MonthlyGenerationDate => {
+                "a monthly report created without generation_date runs on the 15th of next month"
+            }
+            Freedom::TokenExpiry => "the token response has expires_on and no expires_in",
+            Freedom::TokenTypeCase => "token_type is \"Bearer\"",
+            Freedom::TokenErrorString => "refused client credentials answer error \"unauthorized_client\"",
+            Freedom::MalformedId => "a malformed report id answers 400 instead of 404",
+            Freedom::MediaTypeParameters => "JSON answers are application/json; charset=utf-8",
+            Freedom::DownloadMediaType => "downloads are application/octet-stream",
+            Freedom::ListOrder => "a tenant's list holds the newest report first",
+            Freedom::ListExtraMembers => "a tenant's list object also carries \"total\"",
+        }
+    }
+}
+
+impl FromIterator<Freedom> for Variations {
+    fn from_iter<I: IntoIterator<Item = Freedom>>(iter: I) -> Self {
+        Variations(iter.into_iter().collect())
+    }
+}
+
+/// `all`, `none`, or freedom ids separated by commas (`--variations`).
+impl FromStr for Variations {
+    type Err = reportcheck_model::freedom::UnknownFreedom;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "all" => Ok(Variations::all()),
+            "" | "none" => Ok(Variations::default()),
+            list => list.split(',').map(|id| id.trim().parse::<Freedom>()).collect(),
+        }
     }
 }
 
@@ -143,6 +201,22 @@ mod tests {
         }
         for fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>(), Ok(*fault));
+        }
+    }
+
+    #[test]
+    fn variations_are_a_set_of_freedoms() {
+        let all = Variations::all();
+        assert!(Freedom::ALL.iter().all(|freedom| all.has(*freedom)));
+        assert!(!Variations::default().any());
+        let one = Variations::only(Freedom::Version);
+        assert!(one.any() && one.has(Freedom::Version) && !one.has(Freedom::KeyOrder));
+        assert!(one.clone().with(Freedom::KeyOrder).has(Freedom::KeyOrder));
+        assert_eq!("all".parse::<Variations>(), Ok(all));
+        assert_eq!("version, key-order".parse::<Variations>(), Ok(one.with(Freedom::KeyOrder)));
+        assert!("nonsense".parse::<Variations>().is_err());
+        for freedom in Freedom::ALL {
+            assert!(!Variations::description(*freedom).is_empty());
         }
     }
 }

@@ -1,6 +1,6 @@
-//! Routes and handlers: HTTP in, store operations, HTTP out. No rule is decided here;
-//! handlers only read requests in the order the profile implies (auth, id, existence,
-//! media type, body) and hand over to the store and the model.
+//! Routes and handlers: HTTP in, store operations, HTTP out. No rule of the reports is
+//! decided here: handlers authenticate (AUTH-3), enforce the body limit (413) and hand
+//! the request as it arrived to the store, which answers with the model's decision.
 
 use std::sync::Arc;
 
@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use base64::Engine as _;
-use reportcheck_model::rule_check::{self, Violation};
-use reportcheck_model::{Id, Rule};
+use reportcheck_model::decide::Request;
+use reportcheck_model::rule_check::Violation;
+use reportcheck_model::{Freedom, Id, Rule};
 
 use crate::failure::{Failure, TokenFailure, ensure_json_errors};
 use crate::fault::Fault;
@@ -85,7 +86,8 @@ fn issue_token(
             ));
         }
     }
-    let unauthorized = || TokenFailure::new(StatusCode::UNAUTHORIZED, "invalid_client", "invalid client credentials");
+    let unauthorized =
+        || TokenFailure::new(StatusCode::UNAUTHORIZED, store.token_error(), "invalid client credentials");
     let (client_id, secret) = match (basic_credentials(headers), form_id, form_secret) {
         (Some(credentials), _, _) => credentials.ok_or_else(unauthorized)?,
         (None, Some(id), Some(secret)) => (id, secret),
@@ -101,7 +103,7 @@ async fn client(State(store): Shared, headers: HeaderMap, Path(client_id): Path<
         Some(None) => return Err(Failure::unauthenticated("the Basic credentials are malformed")),
         None => caller(&store, &headers)?,
     };
-    let client_id = parse_id(&client_id, Rule::Auth4)?;
+    let client_id = parse_client_id(&client_id)?;
     Ok(Json(store.client(caller, client_id)?).into_response())
 }
 
@@ -111,19 +113,15 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    if !store.fault(Fault::CreateAnyMediaType) {
-        rule_check::check_media_type(content_type(&headers), Rule::Crt5)?;
-    }
-    let body = read_body(&store, body)?;
-    let body = if store.fault(Fault::LaxCreateSchema) { strip_unknown_keys(&body, CREATE_KEYS) } else { body };
-    let post = rule_check::parse_create(&body).map_err(|violation| not_json_fault(&store, violation))?;
-    Ok(Json(store.create(caller, &post)?).into_response())
+    let content_type = content_type(&headers);
+    let body = read_body(&store, body)
+        .map_err(|failure| before_body(&store, caller, Request::Create { content_type, body: b"" }, failure))?;
+    Ok(Json(store.create(caller, content_type, &body)?).into_response())
 }
 
 async fn fetch(State(store): Shared, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    let id = parse_id(&id, Rule::Get3).map_err(|failure| malformed_id_fault(&store, failure))?;
-    Ok(Json(store.get(caller, id)?).into_response())
+    Ok(Json(store.get(caller, &id)?).into_response())
 }
 
 async fn update(
@@ -133,19 +131,14 @@ async fn update(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    let id = parse_id(&id, Rule::Get3)?;
-    // An unknown or foreign report is 404 whatever the body says.
-    store.check_visible(caller, id, Rule::Upd8)?;
-    if !store.fault(Fault::UpdateAnyMediaType) {
-        rule_check::check_media_type(content_type(&headers), Rule::Upd8)?;
-    }
-    let body = read_body(&store, body)?;
-    let body = if store.fault(Fault::LaxUpdateSchema) { strip_unknown_keys(&body, UPDATE_KEYS) } else { body };
-    let put = rule_check::parse_update(&body).map_err(|violation| not_json_fault(&store, violation))?;
+    let content_type = content_type(&headers);
+    let body = read_body(&store, body).map_err(|failure| {
+        before_body(&store, caller, Request::Update { id: &id, content_type, body: b"" }, failure)
+    })?;
     let report = if store.fault(Fault::RacyUpdates) {
-        store.update_racy(caller, id, &put).await?
+        store.update_racy(caller, &id, content_type, &body).await?
     } else {
-        store.update(caller, id, &put)?
+        store.update(caller, &id, content_type, &body)?
     };
     Ok(Json(report).into_response())
 }
@@ -157,24 +150,21 @@ async fn delete(
     uri: Uri,
 ) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    let id = parse_id(&id, Rule::Get3)?;
     let version = uri.query().and_then(|query| {
         form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == "version").map(|(_, value)| value.into_owned())
     });
-    store.delete(caller, id, version.as_deref())?;
+    store.delete(caller, &id, version.as_deref())?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list(State(store): Shared, headers: HeaderMap, Path(tenant_id): Path<String>) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    let tenant_id = parse_id(&tenant_id, Rule::Lst1)?;
-    Ok(Json(store.list(caller, tenant_id)?).into_response())
+    Ok(Json(store.list(caller, &tenant_id)?).into_response())
 }
 
 async fn stored(State(store): Shared, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    let id = parse_id(&id, Rule::Get3)?;
-    Ok(Json(store.stored(caller, id)?).into_response())
+    Ok(Json(store.stored(caller, &id)?).into_response())
 }
 
 async fn download(
@@ -183,18 +173,28 @@ async fn download(
     Path((id, stored_id)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
     let caller = caller(&store, &headers)?;
-    let id = parse_id(&id, Rule::Get3)?;
-    let stored_id = parse_id(&stored_id, Rule::Sto4)?;
-    let file = store.download(caller, id, stored_id)?;
+    let file = store.download(caller, &id, &stored_id)?;
     let gzip = accepts_gzip(&headers);
     let mut response = if gzip { file.gzip } else { file.plain }.into_response();
+    let media_type =
+        if store.variation(Freedom::DownloadMediaType) { "application/octet-stream" } else { file.format.media_type() };
     let response_headers = response.headers_mut();
-    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.format.media_type()));
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     response_headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if gzip {
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     Ok(response)
+}
+
+/// A body over the limit is answered 413 unless the model refuses the request before
+/// its body (an unknown report, a wrong media type, ...).
+fn before_body(store: &Store, caller: Caller, request: Request<'_>, failure: Failure) -> Failure {
+    if failure.status == StatusCode::PAYLOAD_TOO_LARGE {
+        store.refuses_before_body(caller, request).unwrap_or(failure)
+    } else {
+        failure
+    }
 }
 
 /// AUTH-3: the caller behind `Authorization: Bearer <token>`.
@@ -261,40 +261,11 @@ fn read_body(store: &Store, body: Result<Bytes, BytesRejection>) -> Result<Bytes
     Ok(body)
 }
 
-const CREATE_KEYS: &[&str] = &["recipients", "result_action", "parameters", "schedule", "generation_date"];
-const UPDATE_KEYS: &[&str] = &["recipients", "parameters", "schedule"];
-
-/// For the lax-schema faults: drops unknown top-level keys before parsing.
-fn strip_unknown_keys(body: &Bytes, known: &[&str]) -> Bytes {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(mut object)) => {
-            object.retain(|key, _| known.contains(&key.as_str()));
-            serde_json::to_vec(&object).map(Bytes::from).unwrap_or_else(|_| body.clone())
-        }
-        _ => body.clone(),
-    }
-}
-
-/// For the bad-json-is-500 fault.
-fn not_json_fault(store: &Store, violation: Violation) -> Failure {
-    if store.fault(Fault::BadJsonIs500) && matches!(violation.rule, Rule::Crt5 | Rule::Upd8) {
-        return Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
-    }
-    violation.into()
-}
-
-/// For the malformed-id-is-500 fault.
-fn malformed_id_fault(store: &Store, failure: Failure) -> Failure {
-    if store.fault(Fault::MalformedIdIs500) {
-        return Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
-    }
-    failure
-}
-
-/// A path id that is not a lower-case UUID: 400 (GET-3 allows 400 or 404).
-fn parse_id(text: &str, rule: Rule) -> Result<Id, Failure> {
-    text.parse()
-        .map_err(|_| Failure::from(Violation::schema(rule, format!("`{}` is not a lower-case UUID", shorten(text)))))
+/// A client id that is not a lower-case UUID: 400.
+fn parse_client_id(text: &str) -> Result<Id, Failure> {
+    text.parse().map_err(|_| {
+        Failure::from(Violation::schema(Rule::Auth4, format!("`{}` is not a lower-case UUID", shorten(text))))
+    })
 }
 
 /// Echoed input is cut short, so an error body never carries a large or secret payload.

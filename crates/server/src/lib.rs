@@ -2,8 +2,10 @@
 //! its state in memory, and serves real HTTP on loopback.
 //!
 //! Tests and the harness embed it with [`spawn`]; `cargo xtask serve` runs it standalone.
-//! Every rule it enforces comes from `reportcheck_model::rule_check`; this crate adds
-//! HTTP, authentication, tenancy and storage.
+//! Every report operation is answered with the decision of `reportcheck_model::decide`,
+//! taken under the store's lock; this crate adds HTTP, authentication, body limits,
+//! storage, and the deliberate [`Fault`]s and conformant [`Variations`] around the
+//! decisions.
 
 mod config;
 mod content;

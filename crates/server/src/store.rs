@@ -1,6 +1,8 @@
-//! The server's state and every operation on it. Each operation validates completely
-//! before it changes anything, and every write to a report happens under one lock, so
-//! concurrent writes are serialised (UPD-9) and a rejected request changes nothing.
+//! The server's state and every operation on it. Each report operation hands the request
+//! as it arrived to the model's decider (`reportcheck_model::decide`), over the state it
+//! holds the lock on, and executes the decision under that same lock: concurrent writes
+//! are serialised (UPD-9) and a rejected request changes nothing. Faults and variations
+//! are applied around the decision, never instead of it.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -9,11 +11,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use parking_lot::{Mutex, RwLock};
-use reportcheck_model::rule_check;
+use reportcheck_model::decide::{self, Decision, Prediction, Request, StoredExpectation};
+use reportcheck_model::rule_check::{self, Violation};
 use reportcheck_model::{
-    ApiClient, ClientStatus, ClientType, Date, Format, Id, Report, ReportPost, ReportPut, ResultAction, Rule,
-    ScheduleType, Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token, TokenEndpointAuthMethod,
-    UuidList,
+    ApiClient, ClientStatus, ClientType, Date, Format, Freedom, Id, Report, ReportPost, ReportPut, Rule, ScheduleType,
+    Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token, TokenEndpointAuthMethod, UuidList,
 };
 
 use crate::config::{Config, VersionScheme};
@@ -79,7 +81,11 @@ pub struct Store {
 
 impl Store {
     pub fn new(config: Config, fixture: Fixture) -> Store {
-        Store { config, fixture, tokens: Mutex::default(), reports: RwLock::default() }
+        let store = Store { config, fixture, tokens: Mutex::default(), reports: RwLock::default() };
+        if store.variation(Freedom::PreexistingReports) {
+            store.seed();
+        }
+        store
     }
 
     pub fn config(&self) -> &Config {
@@ -114,7 +120,7 @@ impl Store {
                 } else {
                     StatusCode::UNAUTHORIZED
                 };
-                TokenFailure::new(status, "invalid_client", "invalid client credentials")
+                TokenFailure::new(status, self.token_error(), "invalid client credentials")
             })?;
         let access_token = random_token();
         let lifetime = self.config.token_lifetime;
@@ -131,12 +137,17 @@ impl Store {
         let unix_now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         Ok(Token {
             access_token: Secret::new(access_token),
-            token_type: "bearer".to_owned(),
+            token_type: if self.variation(Freedom::TokenTypeCase) { "Bearer" } else { "bearer" }.to_owned(),
             id_token: Some(Secret::new(id_token(client.client_id))),
-            expires_in: Some(seconds(lifetime)),
+            expires_in: (!self.variation(Freedom::TokenExpiry)).then(|| seconds(lifetime)),
             expires_on: Some(i64::try_from(unix_now).unwrap_or(i64::MAX).saturating_add(seconds(lifetime))),
             refresh_token: None,
         })
+    }
+
+    /// The `error` of a refused token request's credentials (AUTH-2).
+    pub fn token_error(&self) -> &'static str {
+        if self.variation(Freedom::TokenErrorString) { "unauthorized_client" } else { "invalid_client" }
     }
 
     /// AUTH-3: the caller behind a bearer token.
@@ -183,157 +194,177 @@ impl Store {
         })
     }
 
-    /// CRT-*: creates a report from a parsed body.
-    pub fn create(&self, caller: Caller, post: &ReportPost) -> Result<Report, Failure> {
-        if !self.fixture.is_within(post.parameters.tenant_id, caller.tenant_id)
-            && !self.fault(Fault::CreateForeignTenant)
-        {
-            return Err(Failure::forbidden(Rule::Crt6));
-        }
-        let today = self.today();
-        let violation = rule_check::create_violations(post, today).into_iter().find(|violation| {
-            !(violation.rule == Rule::Crt2 && self.fault(Fault::SendWithoutRecipients)
-                || violation.rule == Rule::Crt3 && self.fault(Fault::FuturePeriod))
-        });
-        if let Some(violation) = violation {
-            return Err(violation.into());
-        }
-        let mut report = rule_check::new_report(post, Id::new_v4(), self.next_version(None), today);
-        if self.fault(Fault::CreateDropsFlags) {
-            report.parameters.hide_zero_usage = None;
-            report.parameters.show_skus = None;
-        }
-        if self.fault(Fault::NoDefaultFormats) && post.parameters.formats.is_none() {
-            report.parameters.formats.clear();
-        }
-        let generation = self.generation_due(&report, today).then(|| self.generate(&report));
+    /// CRT-*: `POST /reports`, decided by the model, written under the lock it was
+    /// decided under.
+    pub fn create(&self, caller: Caller, content_type: Option<&str>, body: &[u8]) -> Result<Report, Failure> {
+        let content_type = if self.fault(Fault::CreateAnyMediaType) { Some(JSON) } else { content_type };
+        let body =
+            if self.fault(Fault::LaxCreateSchema) { strip_unknown_keys(body, CREATE_KEYS) } else { body.to_vec() };
+        let request = Request::Create { content_type, body: &body };
         let mut reports = self.reports.write();
-        let seq = reports.next_seq;
-        reports.next_seq += 1;
-        reports.by_id.insert(report.id, Entry { seq, report: report.clone(), created: report.clone(), generation });
-        Ok(report)
-    }
-
-    /// GET-1: a report the caller may see.
-    pub fn get(&self, caller: Caller, id: Id) -> Result<Report, Failure> {
-        let reports = self.reports.read();
-        let entry = if self.fault(Fault::CrossTenantReads) {
-            reports.by_id.get(&id).ok_or_else(|| Failure::not_found("no such report", Rule::Get2))
-        } else {
-            self.visible(&reports, caller, id, Rule::Get2)
-        };
-        let entry = entry.map_err(|failure| {
-            if self.fault(Fault::UnknownIdIs400) && failure.status == StatusCode::NOT_FOUND {
-                Failure::new(StatusCode::BAD_REQUEST, "Bad request.")
-            } else {
-                failure
+        match self.decide(&reports, caller, request) {
+            Decision::Created { post, prediction } => {
+                let report = self.new_report(&post, prediction);
+                let seq = reports.next_seq;
+                reports.next_seq += 1;
+                let entry = Entry { seq, report: report.clone(), created: report.clone(), generation: None };
+                reports.by_id.insert(report.id, entry);
+                self.generate_if_due(&mut reports, caller, report.id);
+                Ok(report)
             }
-        })?;
-        Ok(if self.fault(Fault::StaleGet) { entry.created.clone() } else { entry.report.clone() })
+            decision => Err(self.refusal(decision, request)),
+        }
     }
 
-    /// Whether a report exists and the caller may see it (SEC-1 answers 404, as unknown).
-    pub fn check_visible(&self, caller: Caller, id: Id, rule: Rule) -> Result<(), Failure> {
+    /// GET-1: `GET /reports/{id}`.
+    pub fn get(&self, caller: Caller, id: &str) -> Result<Report, Failure> {
         let reports = self.reports.read();
-        self.visible(&reports, caller, id, rule).map(|_| ())
+        let request = Request::Get { id };
+        match self.decide(&reports, caller, request) {
+            Decision::Read(prediction) => Ok(match reports.by_id.get(&prediction.report.id) {
+                Some(entry) if self.fault(Fault::StaleGet) => entry.created.clone(),
+                _ => prediction.report,
+            }),
+            Decision::Rejected(violations) => {
+                let first = violations.first();
+                if self.fault(Fault::CrossTenantReads)
+                    && first.is_some_and(|violation| violation.rule == Rule::Sec1)
+                    && let Some(entry) = id.parse().ok().and_then(|id: Id| reports.by_id.get(&id))
+                {
+                    return Ok(entry.report.clone());
+                }
+                if self.fault(Fault::MalformedIdIs500) && first.is_some_and(|violation| violation.rule == Rule::Get3) {
+                    return Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error."));
+                }
+                if self.fault(Fault::UnknownIdIs400) && first.is_some_and(|violation| violation.named == Rule::Get2) {
+                    return Err(Failure::new(StatusCode::BAD_REQUEST, "Bad request."));
+                }
+                Err(self.refusal(Decision::Rejected(violations), request))
+            }
+            decision => Err(self.refusal(decision, request)),
+        }
     }
 
-    /// UPD-*: applies a parsed PUT body, all checks and the write under one lock.
-    pub fn update(&self, caller: Caller, id: Id, put: &ReportPut) -> Result<Report, Failure> {
-        let today = self.today();
+    /// UPD-*: `PUT /reports/{id}`, decided and written under one write lock (UPD-9).
+    pub fn update(&self, caller: Caller, id: &str, content_type: Option<&str>, body: &[u8]) -> Result<Report, Failure> {
+        let (content_type, body) = self.update_request(content_type, body);
+        let request = Request::Update { id, content_type, body: &body };
         let mut reports = self.reports.write();
-        let entry = self.visible_mut(&mut reports, caller, id, Rule::Upd8)?;
-        let updated = self.updated(&entry.report, put, today)?;
-        let before = std::mem::replace(&mut entry.report, updated.clone());
-        Ok(if self.fault(Fault::UpdateEchoesOld) { before } else { updated })
+        match self.decide(&reports, caller, request) {
+            Decision::Updated { put, prediction } => {
+                let Some(entry) = reports.by_id.get_mut(&prediction.report.id) else {
+                    return Err(self.refusal(Decision::Updated { put, prediction }, request));
+                };
+                let updated = self.updated_report(&entry.report, &put, prediction);
+                let before = std::mem::replace(&mut entry.report, updated.clone());
+                Ok(if self.fault(Fault::UpdateEchoesOld) { before } else { updated })
+            }
+            decision => Err(self.refusal(decision, request)),
+        }
     }
 
-    /// The racy-updates fault: validates a snapshot, yields, then writes it back, so
+    /// The racy-updates fault: decides on a snapshot, yields, then writes it back, so
     /// concurrent PUTs lose each other's changes and share versions.
-    pub async fn update_racy(&self, caller: Caller, id: Id, put: &ReportPut) -> Result<Report, Failure> {
-        let today = self.today();
-        let snapshot = self.get(caller, id)?;
-        let updated = self.updated(&snapshot, put, today)?;
+    pub async fn update_racy(
+        &self,
+        caller: Caller,
+        id: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Report, Failure> {
+        let (content_type, body) = self.update_request(content_type, body);
+        let request = Request::Update { id, content_type, body: &body };
+        let updated = {
+            let reports = self.reports.read();
+            match self.decide(&reports, caller, request) {
+                Decision::Updated { put, prediction } => match reports.by_id.get(&prediction.report.id) {
+                    Some(entry) => self.updated_report(&entry.report, &put, prediction),
+                    None => return Err(self.refusal(Decision::Updated { put, prediction }, request)),
+                },
+                decision => return Err(self.refusal(decision, request)),
+            }
+        };
         tokio::time::sleep(Duration::from_millis(2)).await;
-        let mut reports = self.reports.write();
-        let entry = self.visible_mut(&mut reports, caller, id, Rule::Upd8)?;
-        entry.report = updated.clone();
-        Ok(updated)
-    }
-
-    /// `current` after an accepted `put`, with its new version.
-    fn updated(&self, current: &Report, put: &ReportPut, today: Date) -> Result<Report, Failure> {
-        let violation = rule_check::update_violations(current, put, today).into_iter().find(|violation| {
-            !(violation.rule == Rule::Upd1 && self.fault(Fault::UpdateAnyReport)
-                || violation.rule == Rule::Upd2 && self.fault(Fault::UpdateFormats)
-                || violation.rule == Rule::Upd3 && self.fault(Fault::RecipientsOnSave))
-        });
-        if let Some(violation) = violation {
-            return Err(violation.into());
-        }
-        let mut updated = rule_check::apply_update(current, put);
-        if self.fault(Fault::UpdateFormats)
-            && let Some(formats) = put.parameters.as_ref().and_then(|parameters| parameters.formats.clone())
-        {
-            updated.parameters.formats = formats;
-        }
-        if self.fault(Fault::IgnoreEnabled) {
-            updated.schedule.enabled = current.schedule.enabled;
-        }
-        if !self.fault(Fault::NoVersionBump) {
-            updated.version = self.next_version(Some(current.version));
+        if let Some(entry) = self.reports.write().by_id.get_mut(&updated.id) {
+            entry.report = updated.clone();
         }
         Ok(updated)
     }
 
-    /// DEL-*: deletes a report at its current version.
-    pub fn delete(&self, caller: Caller, id: Id, version: Option<&str>) -> Result<(), Failure> {
+    fn update_request<'a>(&self, content_type: Option<&'a str>, body: &[u8]) -> (Option<&'a str>, Vec<u8>) {
+        let content_type = if self.fault(Fault::UpdateAnyMediaType) { Some(JSON) } else { content_type };
+        let body =
+            if self.fault(Fault::LaxUpdateSchema) { strip_unknown_keys(body, UPDATE_KEYS) } else { body.to_vec() };
+        (content_type, body)
+    }
+
+    /// DEL-*: `DELETE /reports/{id}?version=...`.
+    pub fn delete(&self, caller: Caller, id: &str, version: Option<&str>) -> Result<(), Failure> {
         let mut reports = self.reports.write();
-        if self.fault(Fault::DeleteUnknownIs204) && !reports.by_id.contains_key(&id) {
-            return Ok(());
-        }
-        let entry = self.visible_mut(&mut reports, caller, id, Rule::Del4)?;
-        let current = entry.report.version;
+        let current = id.parse().ok().and_then(|id: Id| reports.by_id.get(&id)).map(|entry| entry.report.version);
         let version = match version {
-            None if self.fault(Fault::DeleteWithoutVersion) => Some(current.to_string()),
+            None if self.fault(Fault::DeleteWithoutVersion) => current.map(|current| current.to_string()),
             other => other.map(str::to_owned),
         };
-        if let Some(violation) = rule_check::delete_violation(current, version.as_deref())
-            && !(violation.rule == Rule::Del3 && self.fault(Fault::IgnoreStaleVersion))
-        {
-            return Err(violation.into());
+        let request = Request::Delete { id, version: version.as_deref() };
+        match self.decide(&reports, caller, request) {
+            Decision::Deleted { id } => {
+                if !self.fault(Fault::DeleteKeeps) {
+                    reports.by_id.remove(&id);
+                }
+                Ok(())
+            }
+            Decision::Rejected(violations)
+                if self.fault(Fault::DeleteUnknownIs204)
+                    && violations.first().is_some_and(|violation| violation.rule == Rule::Del4) =>
+            {
+                Ok(())
+            }
+            decision => Err(self.refusal(decision, request)),
         }
-        if !self.fault(Fault::DeleteKeeps) {
-            reports.by_id.remove(&id);
-        }
-        Ok(())
     }
 
-    /// LST-1: the ids of a tenant's reports, oldest first.
-    pub fn list(&self, caller: Caller, tenant_id: Id) -> Result<UuidList, Failure> {
-        if self.fixture.tenant(tenant_id).is_none() {
-            return Err(Failure::not_found("no such tenant", Rule::Lst1));
-        }
-        if !self.fixture.is_within(tenant_id, caller.tenant_id) {
-            return Err(Failure::forbidden(Rule::Sec1));
-        }
+    /// LST-1: `GET /tenants/{id}/reports`, oldest first.
+    pub fn list(&self, caller: Caller, tenant: &str) -> Result<UuidList, Failure> {
         let reports = self.reports.read();
-        let mut entries: Vec<&Entry> =
-            reports.by_id.values().filter(|entry| entry.report.parameters.tenant_id == tenant_id).collect();
+        let request = Request::List { tenant };
+        let tenant = match self.decide(&reports, caller, request) {
+            Decision::Listed { tenant } => tenant,
+            decision => return Err(self.refusal(decision, request)),
+        };
+        let children = self.variation(Freedom::ChildTenantReports);
+        let mut entries: Vec<&Entry> = reports
+            .by_id
+            .values()
+            .filter(|entry| {
+                let owner = entry.report.parameters.tenant_id;
+                owner == tenant || children && self.fixture.is_within(owner, tenant)
+            })
+            .collect();
         entries.sort_by_key(|entry| entry.seq);
+        if self.variation(Freedom::ListOrder) {
+            entries.reverse();
+        }
         if self.fault(Fault::ListOmitsMonthly) {
             entries.retain(|entry| entry.report.schedule.schedule_type != ScheduleType::Monthly);
         }
         Ok(UuidList { items: entries.iter().map(|entry| entry.report.id).collect() })
     }
 
-    /// STO-1/2/4: a report's stored reports, generating them once their day has come.
-    pub fn stored(&self, caller: Caller, id: Id) -> Result<StoredReportList, Failure> {
-        let today = self.today();
+    /// STO-1/2/4: `GET /reports/{id}/stored`, generating the stored reports once the
+    /// model says they are due.
+    pub fn stored(&self, caller: Caller, id: &str) -> Result<StoredReportList, Failure> {
         let mut reports = self.reports.write();
-        let entry = self.visible_mut(&mut reports, caller, id, Rule::Sto4)?;
-        if entry.generation.is_none() && self.generation_due(&entry.report, today) {
-            entry.generation = Some(self.generate(&entry.report));
+        let request = Request::Stored { id };
+        let (report, stored) = match self.decide(&reports, caller, request) {
+            Decision::StoredListed { report, stored } => (report, stored),
+            decision => return Err(self.refusal(decision, request)),
+        };
+        let Some(entry) = reports.by_id.get_mut(&report) else { return Ok(StoredReportList::default()) };
+        if let StoredExpectation::OnePerFormat(formats) = stored
+            && entry.generation.is_none()
+        {
+            entry.generation = Some(self.generate(&entry.report, &formats));
         }
         let Some(generation) = &entry.generation else { return Ok(StoredReportList::default()) };
         let status = self.status(generation);
@@ -351,12 +382,16 @@ impl Store {
         Ok(StoredReportList { items })
     }
 
-    /// STO-3: the file of a saved stored report.
-    pub fn download(&self, caller: Caller, id: Id, stored_id: Id) -> Result<StoredFile, Failure> {
+    /// STO-3: `GET /reports/{id}/stored/{stored_id}`, the file of a saved stored report.
+    pub fn download(&self, caller: Caller, id: &str, stored_id: &str) -> Result<StoredFile, Failure> {
         let reports = self.reports.read();
-        let entry = self.visible(&reports, caller, id, Rule::Sto4)?;
-        let generation =
-            entry.generation.as_ref().ok_or_else(|| Failure::not_found("no such stored report", Rule::Sto4))?;
+        let request = Request::Download { id, stored_id };
+        let (report, stored_id) = match self.decide(&reports, caller, request) {
+            Decision::Download { report, stored_id } => (report, stored_id),
+            decision => return Err(self.refusal(decision, request)),
+        };
+        let unknown = || Failure::from(Violation::not_found(Rule::Sto4, "stored report"));
+        let generation = reports.by_id.get(&report).and_then(|entry| entry.generation.as_ref()).ok_or_else(unknown)?;
         let Some(file) = generation.files.iter().find(|file| file.id == stored_id) else {
             if self.fault(Fault::UnknownStoredIs200) {
                 return Ok(StoredFile {
@@ -366,47 +401,228 @@ impl Store {
                     gzip: gzip(b"").into(),
                 });
             }
-            return Err(Failure::not_found("no such stored report", Rule::Sto4));
+            return Err(unknown());
         };
         if self.status(generation) != StoredStatus::Saved {
-            return Err(
-                Failure::new(StatusCode::CONFLICT, "The stored report is still being generated.").rule(Rule::Sto3)
-            );
+            // Any 4xx is conformant here (the unsaved-download freedom).
+            let status =
+                if self.variation(Freedom::UnsavedDownload) { StatusCode::TOO_EARLY } else { StatusCode::CONFLICT };
+            return Err(Failure::new(status, "The stored report is still being generated.").rule(Rule::Sto3));
         }
         Ok(file.clone())
     }
 
-    fn visible<'a>(&self, reports: &'a Reports, caller: Caller, id: Id, rule: Rule) -> Result<&'a Entry, Failure> {
-        let entry = reports.by_id.get(&id).ok_or_else(|| Failure::not_found("no such report", rule))?;
-        self.check_tenancy(entry, caller, rule)?;
-        Ok(entry)
+    /// Whether the server runs with the variation for `freedom`.
+    pub fn variation(&self, freedom: Freedom) -> bool {
+        self.config.variations.has(freedom)
     }
 
-    /// SEC-1: another tenant's report answers as unknown (or 403 with that variation).
-    fn check_tenancy(&self, entry: &Entry, caller: Caller, rule: Rule) -> Result<(), Failure> {
-        if self.fixture.is_within(entry.report.parameters.tenant_id, caller.tenant_id) {
-            Ok(())
-        } else if self.config.variations.forbid_foreign {
-            Err(Failure::forbidden(Rule::Sec1))
-        } else {
-            Err(Failure::not_found("no such report", rule))
+    /// The model's decision on `request`, with the faults that let a rejected request
+    /// through applied around it.
+    fn decide(&self, reports: &Reports, caller: Caller, request: Request<'_>) -> Decision {
+        let known = Known { reports, fixture: &self.fixture };
+        let caller = decide::Caller { tenant: caller.tenant_id, today: self.today() };
+        let decision = decide::decide(&known, caller, request);
+        let Decision::Rejected(violations) = &decision else { return decision };
+        if !violations.iter().any(|violation| self.excused(violation)) {
+            return decision;
+        }
+        let kept: Vec<Violation> = violations.iter().filter(|violation| !self.excused(violation)).cloned().collect();
+        if !kept.is_empty() {
+            return Decision::Rejected(kept);
+        }
+        // Every violation is excused by a fault: accept as the model would have.
+        let today = caller.today;
+        match request {
+            Request::Create { body, .. } => match rule_check::parse_create(body) {
+                Ok(post) => {
+                    let left: Vec<Violation> = rule_check::create_violations(&post, today)
+                        .into_iter()
+                        .filter(|violation| !self.excused(violation))
+                        .collect();
+                    if left.is_empty() {
+                        Decision::Created { prediction: Prediction::created(&post, today), post }
+                    } else {
+                        Decision::Rejected(left)
+                    }
+                }
+                Err(_) => decision,
+            },
+            Request::Update { id, body, .. } => {
+                let current = id.parse().ok().and_then(|id| reports.by_id.get(&id));
+                match (current, rule_check::parse_update(body)) {
+                    (Some(current), Ok(put)) => {
+                        Decision::Updated { prediction: Prediction::updated(&current.report, &put), put }
+                    }
+                    _ => decision,
+                }
+            }
+            Request::Delete { id, .. } => match id.parse() {
+                Ok(id) => Decision::Deleted { id },
+                Err(_) => decision,
+            },
+            _ => decision,
         }
     }
 
-    fn visible_mut<'a>(
-        &self,
-        reports: &'a mut Reports,
-        caller: Caller,
-        id: Id,
-        rule: Rule,
-    ) -> Result<&'a mut Entry, Failure> {
-        let entry = reports.by_id.get_mut(&id).ok_or_else(|| Failure::not_found("no such report", rule))?;
-        self.check_tenancy(entry, caller, rule)?;
-        Ok(entry)
+    /// Whether a fault lets a request through despite `violation`.
+    fn excused(&self, violation: &Violation) -> bool {
+        let fault = match violation.rule {
+            Rule::Crt2 => Fault::SendWithoutRecipients,
+            Rule::Crt3 => Fault::FuturePeriod,
+            Rule::Crt6 => Fault::CreateForeignTenant,
+            Rule::Upd1 => Fault::UpdateAnyReport,
+            Rule::Upd2 => Fault::UpdateFormats,
+            Rule::Upd3 => Fault::RecipientsOnSave,
+            Rule::Del3 => Fault::IgnoreStaleVersion,
+            _ => return false,
+        };
+        self.fault(fault)
+    }
+
+    /// The answer to a decision the operation does not accept: the first violation of a
+    /// rejection (with the variations for its free status), anything else a 500 that
+    /// cannot happen (the model decides every request of an operation the same way).
+    fn refusal(&self, decision: Decision, request: Request<'_>) -> Failure {
+        let Decision::Rejected(violations) = decision else {
+            return Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the model decided {decision:?} for {:?}", request.operation()),
+            );
+        };
+        let Some(mut violation) = violations.into_iter().next() else {
+            return Failure::new(StatusCode::BAD_REQUEST, "The request was rejected.");
+        };
+        match violation.freedom {
+            Some(Freedom::MalformedId) if self.variation(Freedom::MalformedId) => {
+                violation.status = 400;
+                violation.code = 400;
+            }
+            Some(Freedom::ForeignReport) if self.variation(Freedom::ForeignReport) => {
+                return Failure::from(Violation::forbidden(Rule::Sec1));
+            }
+            _ => {}
+        }
+        if self.fault(Fault::BadJsonIs500)
+            && violation.status == 400
+            && matches!(violation.rule, Rule::Crt5 | Rule::Upd8)
+        {
+            return Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
+        }
+        Failure::from(violation)
+    }
+
+    /// Whether the model would refuse `request` before reading its body: for a body over
+    /// the limit, so that the check order (auth, id, existence, media type, body) holds.
+    pub fn refuses_before_body(&self, caller: Caller, request: Request<'_>) -> Option<Failure> {
+        let reports = self.reports.read();
+        match self.decide(&reports, caller, request) {
+            Decision::Rejected(violations)
+                if violations.first().is_some_and(|violation| {
+                    !(violation.status == 400 && matches!(violation.rule, Rule::Crt5 | Rule::Upd8))
+                }) =>
+            {
+                Some(self.refusal(Decision::Rejected(violations), request))
+            }
+            _ => None,
+        }
+    }
+
+    /// The report a create decision predicts, with a fresh id and the first version, and
+    /// the variations for its free fields.
+    fn new_report(&self, post: &ReportPost, prediction: Prediction) -> Report {
+        let mut report = prediction.report;
+        report.id = self.new_id();
+        report.version = self.next_version(None);
+        for (pointer, freedom) in &prediction.free {
+            if !self.variation(*freedom) {
+                continue;
+            }
+            match *freedom {
+                Freedom::OptionalFlags if *pointer == "/parameters/hide_zero_usage" => {
+                    report.parameters.hide_zero_usage = Some(false);
+                }
+                Freedom::OptionalFlags if *pointer == "/parameters/show_skus" => {
+                    report.parameters.show_skus = Some(false);
+                }
+                Freedom::MonthlyGenerationDate => report.generation_date = self.later_run(report.generation_date),
+                _ => {}
+            }
+        }
+        if self.fault(Fault::CreateDropsFlags) {
+            report.parameters.hide_zero_usage = None;
+            report.parameters.show_skus = None;
+        }
+        if self.fault(Fault::NoDefaultFormats) && post.parameters.formats.is_none() {
+            report.parameters.formats.clear();
+        }
+        report
+    }
+
+    /// Another future run than the model's `reference`: the 15th of its month.
+    fn later_run(&self, reference: Date) -> Date {
+        let today = self.today();
+        match reference.replace_day(15) {
+            Ok(day) if day > today && day != reference => day,
+            _ => today + time::Duration::days(15),
+        }
+    }
+
+    /// The report an update decision predicts, with the next version.
+    fn updated_report(&self, current: &Report, put: &ReportPut, prediction: Prediction) -> Report {
+        let mut updated = prediction.report;
+        if self.fault(Fault::UpdateFormats)
+            && let Some(formats) = put.parameters.as_ref().and_then(|parameters| parameters.formats.clone())
+        {
+            updated.parameters.formats = formats;
+        }
+        if self.fault(Fault::IgnoreEnabled) {
+            updated.schedule.enabled = current.schedule.enabled;
+        }
+        updated.version =
+            if self.fault(Fault::NoVersionBump) { current.version } else { self.next_version(Some(current.version)) };
+        updated
+    }
+
+    /// Generates the stored reports of a new report when the model says they are due.
+    fn generate_if_due(&self, reports: &mut Reports, caller: Caller, id: Id) {
+        let id_text = id.to_string();
+        if let Decision::StoredListed { stored: StoredExpectation::OnePerFormat(formats), .. } =
+            self.decide(reports, caller, Request::Stored { id: &id_text })
+            && let Some(entry) = reports.by_id.get_mut(&id)
+        {
+            entry.generation = Some(self.generate(&entry.report, &formats));
+        }
+    }
+
+    /// With the preexisting-reports variation: a monthly report of the first tenant and
+    /// one of its child, made through the same create as any other.
+    fn seed(&self) {
+        let Some(client) = self.fixture.clients.first() else { return };
+        let caller = Caller { client_id: client.client_id, tenant_id: client.tenant_id };
+        let child = self.fixture.tenants.iter().find(|tenant| tenant.parent == Some(client.tenant_id));
+        for tenant in std::iter::once(client.tenant_id).chain(child.map(|tenant| tenant.id)) {
+            let body = serde_json::json!({"result_action": "save", "schedule": {"type": "monthly"},
+                "parameters": {"tenant_id": tenant, "kind": "usage_summary", "level": "accounts"}});
+            let _ = self.create(caller, Some(JSON), body.to_string().as_bytes());
+        }
+    }
+
+    /// A fresh id: version 4, or a time-ordered version 7 with the report-id variation.
+    fn new_id(&self) -> Id {
+        let random = Id::new_v4();
+        if !self.variation(Freedom::ReportId) {
+            return random;
+        }
+        let millis = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() & 0xffff_ffff_ffff;
+        let text = random.to_string();
+        let stamp = format!("{millis:012x}");
+        let v7 = format!("{}-{}-7{}", &stamp[..8], &stamp[8..], &text[15..]);
+        v7.parse().unwrap_or(random)
     }
 
     fn next_version(&self, current: Option<i64>) -> i64 {
-        match self.config.versions {
+        match self.config.effective_versions() {
             VersionScheme::Sequential => current.map_or(1, |version| version + 1),
             VersionScheme::UnixMillis => {
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
@@ -416,16 +632,8 @@ impl Store {
         }
     }
 
-    /// A one-time `save` report is generated on its generation date.
-    fn generation_due(&self, report: &Report, today: Date) -> bool {
-        report.result_action == ResultAction::Save
-            && report.schedule.schedule_type == ScheduleType::Once
-            && report.generation_date <= today
-    }
-
-    fn generate(&self, report: &Report) -> Generation {
+    fn generate(&self, report: &Report, formats: &[Format]) -> Generation {
         let tenants = self.fixture.subtree(report.parameters.tenant_id);
-        let formats = &report.parameters.formats;
         let formats = if self.fault(Fault::OneStoredReport) { &formats[..formats.len().min(1)] } else { formats };
         let files = formats
             .iter()
@@ -436,18 +644,49 @@ impl Store {
                     content::render(report, format, &tenants)
                 };
                 let gzip = gzip(&plain);
-                StoredFile { id: Id::new_v4(), format, plain: plain.into(), gzip: gzip.into() }
+                StoredFile { id: self.new_id(), format, plain: plain.into(), gzip: gzip.into() }
             })
             .collect();
         Generation { started: Instant::now(), created_at: Timestamp::now(), files }
     }
 
     fn status(&self, generation: &Generation) -> StoredStatus {
-        if generation.started.elapsed() >= self.config.save_delay {
+        if generation.started.elapsed() >= self.config.effective_save_delay() {
             StoredStatus::Saved
         } else {
             StoredStatus::InProgress
         }
+    }
+}
+
+/// The store's state as the model's decider sees it.
+struct Known<'a> {
+    reports: &'a Reports,
+    fixture: &'a Fixture,
+}
+
+impl decide::Known for Known<'_> {
+    fn report(&self, id: Id) -> Option<&Report> {
+        self.reports.by_id.get(&id).map(|entry| &entry.report)
+    }
+
+    fn is_within(&self, tenant: Id, caller: Id) -> bool {
+        self.fixture.is_within(tenant, caller)
+    }
+}
+
+const JSON: &str = "application/json";
+const CREATE_KEYS: &[&str] = &["recipients", "result_action", "parameters", "schedule", "generation_date"];
+const UPDATE_KEYS: &[&str] = &["recipients", "parameters", "schedule"];
+
+/// For the lax-schema faults: drops unknown top-level keys before deciding.
+fn strip_unknown_keys(body: &[u8], known: &[&str]) -> Vec<u8> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.retain(|key, _| known.contains(&key.as_str()));
+            serde_json::to_vec(&object).unwrap_or_else(|_| body.to_vec())
+        }
+        _ => body.to_vec(),
     }
 }
 

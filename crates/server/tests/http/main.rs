@@ -6,3 +6,4 @@ mod flows;
 mod fuzz;
 mod rejections;
 mod support;
+mod variations;
