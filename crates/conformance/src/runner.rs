@@ -424,7 +424,11 @@ fn evaluate_into(
         }
     }
     if let Some(content_type) = &expectation.content_type {
-        let found = response.content_type().map(|value| Value::String(value.to_owned()));
+        // Media type parameters are free (PROFILE.md): matchers see the essence.
+        let found = response
+            .content_type()
+            .and_then(|value| value.split(';').next())
+            .map(|essence| Value::String(essence.trim().to_owned()));
         let ok = match content_type {
             Value::String(wanted) => response
                 .content_type()
