@@ -19,6 +19,11 @@ pub struct Args {
     /// Compare two API descriptions instead: `--spec OLD.json --spec NEW.json`.
     #[arg(long, num_args = 1, conflicts_with = "base_url")]
     spec: Vec<PathBuf>,
+    /// Compare with an earlier recording of the same server (a directory `cargo xtask
+    /// record` wrote) instead of the spec alone: free values answered otherwise, and
+    /// recorded values that no longer hold, are reported too.
+    #[arg(long, conflicts_with = "spec")]
+    baseline: Option<PathBuf>,
     /// Also write the drift as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -28,13 +33,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (drifts, against) = match args.spec.as_slice() {
         [] => {
             let target = args.target.target()?;
-            let against = match &args.target.base_url {
-                Some(url) => format!("{url} against openapi.json and the model"),
-                None => "the embedded reference server against openapi.json and the model".to_owned(),
+            let server = match &args.target.base_url {
+                Some(url) => url.clone(),
+                None => "the embedded reference server".to_owned(),
+            };
+            let against = match &args.baseline {
+                Some(dir) => format!("{server} since the recording in {}", dir.display()),
+                None => format!("{server} against openapi.json and the model, beyond PROFILE.md's freedoms"),
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let drifts =
-                runtime.block_on(drift::server_drift(&target, &args.contracts.contracts, Default::default(), None))?;
+            let drifts = runtime.block_on(drift::server_drift(
+                &target,
+                &args.contracts.contracts,
+                Default::default(),
+                None,
+                args.baseline.as_deref(),
+            ))?;
             (drifts, against)
         }
         [old, new] => {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::locate::line_of;
-use crate::matcher::OPERATORS;
+use crate::matcher::operator_problem;
 
 /// The format's own JSON Schema.
 pub const CONTRACT_SCHEMA: &str = include_str!("../../../contracts/contract.schema.json");
@@ -279,14 +279,16 @@ pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Resu
     }
     for (index, step) in contract.steps.iter().enumerate() {
         for (which, expectation) in step.expect.iter().enumerate() {
-            for (part, matcher) in [("body", &expectation.body), ("status", &expectation.status)] {
-                if let Some(matcher) = matcher
-                    && let Some(unknown) = unknown_operator(matcher)
-                {
-                    return Err(invalid(
-                        &format!("/steps/{index}/expect/{which}/{part}"),
-                        format!("`{unknown}` is not a matcher operator (known: {})", OPERATORS.join(", ")),
-                    ));
+            let parts = [("body", &expectation.body), ("status", &expectation.status)];
+            let headers = expectation.headers.iter().map(|(name, value)| (name.as_str(), value));
+            for (part, matcher) in parts
+                .into_iter()
+                .chain([("content_type", &expectation.content_type)])
+                .filter_map(|(part, matcher)| matcher.as_ref().map(|matcher| (part.to_owned(), matcher)))
+                .chain(headers.map(|(name, value)| (format!("headers/{}", crate::matcher::escape(name)), value)))
+            {
+                if let Some((at, problem)) = operator_problem(matcher) {
+                    return Err(invalid(&format!("/steps/{index}/expect/{which}/{part}{at}"), problem));
                 }
             }
         }
@@ -309,16 +311,4 @@ fn pointer_of(path: &str) -> String {
         .flat_map(|segment| segment.split('['))
         .map(|part| format!("/{}", part.trim_end_matches(']')))
         .collect()
-}
-
-fn unknown_operator(value: &Value) -> Option<String> {
-    match value {
-        Value::Object(object) => object.iter().find_map(|(key, value)| {
-            (key.starts_with('$') && !OPERATORS.contains(&key.as_str()))
-                .then(|| key.clone())
-                .or_else(|| unknown_operator(value))
-        }),
-        Value::Array(items) => items.iter().find_map(unknown_operator),
-        _ => None,
-    }
 }

@@ -1,15 +1,25 @@
-//! Drift: how what a server sends, or a new API description, departs from what the
-//! project expects (the `openapi.json` schemas, the model types, the reference server's
-//! headers), classified as breaking or not for clients.
+//! Drift: how what a server sends, or a new API description, departs from a baseline,
+//! classified as breaking or not for clients.
+//!
+//! The baseline of a server's answers is the spec by default: only what departs from
+//! `openapi.json` and the model beyond the freedoms of PROFILE.md (`freedom::FIELDS`,
+//! the statuses the decider's violations may carry) is drift, so a conformant server
+//! shows none. Or it is an earlier recording of the same server (`xtask record`): then
+//! free values answered otherwise than recorded are reported too, as non-breaking.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use reportcheck_model::decide::Operation;
+use reportcheck_model::freedom::{self, Comparison, Freedom};
+use reportcheck_model::rule_check::Violation;
+use reportcheck_model::rules::Rule;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::openapi::{Spec, ViolationKind};
-use crate::runner::Recorded;
+use crate::record::answer_schema;
+use crate::runner::{Observed, Recorded};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -37,6 +47,10 @@ pub enum Kind {
     NewHeader,
     OperationAdded,
     EnumValueAdded,
+    /// A free value answered otherwise than in the baseline recording.
+    ObservedChanged,
+    /// A pinned value answered otherwise than in the baseline recording.
+    RecordedChanged,
 }
 
 /// One departure, counted over the answers that show it.
@@ -53,20 +67,63 @@ pub struct Drift {
     pub count: usize,
 }
 
-/// Statuses PROFILE.md pins beyond the spec's lists, for every operation.
-const PROFILE_STATUSES: &[u16] = &[400, 401, 403, 404, 413, 415];
-
-/// Headers of every HTTP answer, never drift.
-const TRANSPORT_HEADERS: &[&str] = &[
-    "date",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "content-length",
-    "content-type",
-    "content-encoding",
-    "vary",
-];
+/// TEMPORARY, until the model says it (wanted: `decide::Operation::profile_statuses()`):
+/// the statuses a conformant server may answer for `operation` beyond the spec's list,
+/// read off the violations the decider can reject it with (and the freedoms over their
+/// statuses). 401 is AUTH-3's for every operation; 413 is the reading of ARCHITECTURE.md
+/// for oversized bodies.
+fn profile_statuses(operation: Operation) -> BTreeSet<u16> {
+    let unknown = operation.unknown_report_rule();
+    let by_id = || {
+        vec![Violation::malformed_id(""), Violation::not_found(unknown, "report"), Violation::foreign_report(unknown)]
+    };
+    let violations = match operation {
+        Operation::IssueToken | Operation::GetClient => vec![],
+        Operation::CreateReport => vec![
+            Violation::media_type(Rule::Crt5, ""),
+            Violation::schema(Rule::Crt4, ""),
+            Violation::business(Rule::Crt2, ""),
+            Violation::forbidden(Rule::Crt6),
+        ],
+        Operation::GetReport | Operation::ListStoredReports => by_id(),
+        Operation::UpdateReport => {
+            let mut violations = by_id();
+            violations.extend([
+                Violation::media_type(Rule::Upd8, ""),
+                Violation::schema(Rule::Upd5, ""),
+                Violation::business(Rule::Upd1, ""),
+            ]);
+            violations
+        }
+        Operation::DeleteReport => {
+            let mut violations = by_id();
+            violations.extend([Violation::schema(Rule::Del2, ""), Violation::version_conflict(Rule::Del3, "")]);
+            violations
+        }
+        Operation::ListReports => vec![Violation::not_found(Rule::Lst1, "tenant"), Violation::forbidden(Rule::Sec1)],
+        Operation::DownloadStoredReport => {
+            let mut violations = by_id();
+            violations.push(Violation::not_found(Rule::Sto4, "stored report"));
+            violations
+        }
+    };
+    let mut statuses: BTreeSet<u16> = [401].into();
+    if matches!(operation, Operation::CreateReport | Operation::UpdateReport) {
+        statuses.insert(413);
+    }
+    let mut free = vec![];
+    for violation in &violations {
+        statuses.insert(violation.status);
+        free.extend(violation.freedom);
+    }
+    if operation == Operation::DownloadStoredReport {
+        free.push(Freedom::UnsavedDownload);
+    }
+    for freedom in free {
+        statuses.extend((400..600).filter(|status| freedom.admits_status(0, *status)));
+    }
+    statuses
+}
 
 /// The schemas the model reads, by name, and a round trip through the model type.
 fn model_round_trip(schema: &str, body: &Value) -> Option<Result<Value, String>> {
@@ -86,25 +143,6 @@ fn model_round_trip(schema: &str, body: &Value) -> Option<Result<Value, String>>
         "tokenError" => through::<TokenError>(body),
         _ => return None,
     })
-}
-
-/// Every pointer of a JSON value, array indices as `*`.
-fn pointers(value: &Value, at: &str, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(object) => {
-            for (key, value) in object {
-                let here = format!("{at}/{}", crate::matcher::escape(key));
-                out.insert(here.clone());
-                pointers(value, &here, out);
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                pointers(item, &format!("{at}/*"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn normalize(pointer: &str) -> String {
@@ -156,96 +194,104 @@ impl Found {
     }
 }
 
-/// Header names per operation that the reference server sends: what clients expect.
-pub type HeaderBaseline = BTreeMap<String, BTreeSet<String>>;
-
-/// The header names each operation answered with.
-pub fn header_baseline(spec: &Spec, exchanges: &[Recorded]) -> HeaderBaseline {
-    let mut baseline = HeaderBaseline::new();
-    for exchange in exchanges {
-        if let Some(operation) = spec.operation(exchange.request.method.as_str(), &exchange.request.path) {
-            baseline
-                .entry(operation.id.clone())
-                .or_default()
-                .extend(exchange.response.headers.keys().map(|name| name.as_str().to_owned()));
-        }
-    }
-    baseline
-}
-
-/// What the answers depart from.
-pub fn analyze(spec: &Spec, exchanges: &[Recorded], baseline: Option<&HeaderBaseline>) -> Vec<Drift> {
+/// What the answers depart from, beyond what the profile leaves free.
+pub fn analyze(spec: &Spec, exchanges: &[Recorded]) -> Vec<Drift> {
     let mut found = Found::default();
     for exchange in exchanges {
-        let method = exchange.request.method.as_str();
-        let path = exchange.request.path.as_str();
-        let Some(operation) = spec.operation(method, path) else { continue };
-        let status = exchange.response.status.as_u16();
-        let label = format!("{method} {} -> {status}", operation.template);
-        let allowed =
-            operation.documents(status) || PROFILE_STATUSES.contains(&status) || (status == 409 && method == "DELETE");
-        if !allowed {
-            let documented: Vec<String> = operation.responses.iter().map(|(status, _)| status.to_string()).collect();
-            found.add(Class::Breaking, Kind::UndocumentedStatus, &label, "", documented.join(", "), status.to_string());
-        }
-        let content_type = exchange.response.content_type();
-        let is_json = reportcheck_model::rule_check::is_json_media_type(content_type);
-        let api = path.starts_with("/reports") || path.starts_with("/tenants/");
-        let schema = if status >= 400 {
-            if api {
-                Some("errorScheme")
-            } else if path.starts_with("/idp/") {
-                Some("tokenError")
-            } else {
-                None
-            }
-        } else {
-            operation.success_schema(status)
-        };
-        if let Some(schema) = schema {
-            if !is_json {
-                found.add(
-                    Class::Breaking,
-                    Kind::ContentTypeChanged,
-                    &label,
-                    "",
-                    "application/json",
-                    content_type.unwrap_or("nothing"),
-                );
-            }
-            match serde_json::from_slice::<Value>(&exchange.response.body) {
-                Err(_) => found.add(
-                    Class::Breaking,
-                    Kind::TypeChanged,
-                    &label,
-                    "",
-                    format!("a {schema} JSON body"),
-                    "a body that is not JSON",
-                ),
-                Ok(body) => body_drift(spec, schema, &body, &label, &mut found),
-            }
-        }
-        if let Some(expected) = baseline.and_then(|baseline| baseline.get(&operation.id)) {
-            for name in exchange.response.headers.keys() {
-                let name = name.as_str();
-                if !expected.contains(name) && !TRANSPORT_HEADERS.contains(&name) {
-                    found.add(
-                        Class::NonBreaking,
-                        Kind::NewHeader,
-                        &label,
-                        name,
-                        "not sent by the reference server",
-                        "present",
-                    );
-                }
-            }
-        }
+        analyze_one(spec, exchange, &mut found);
+    }
+    found.into_drifts()
+}
+
+fn analyze_one(spec: &Spec, exchange: &Recorded, found: &mut Found) {
+    let method = exchange.request.method.as_str();
+    let path = exchange.request.path.as_str();
+    let Some(operation) = spec.operation(method, path) else { return };
+    let status = exchange.response.status.as_u16();
+    let label = format!("{method} {} -> {status}", operation.template);
+    let allowed = operation.documents(status)
+        || Operation::find(method, path).is_some_and(|operation| profile_statuses(operation).contains(&status));
+    if !allowed {
+        let documented: Vec<String> = operation.responses.iter().map(|(status, _)| status.to_string()).collect();
+        found.add(Class::Breaking, Kind::UndocumentedStatus, &label, "", documented.join(", "), status.to_string());
+    }
+    let content_type = exchange.response.content_type();
+    // Media type parameters are free: the essence decides.
+    let is_json = reportcheck_model::rule_check::is_json_media_type(content_type);
+    let Some(schema) = answer_schema(spec, method, path, status) else { return };
+    if !is_json {
+        found.add(
+            Class::Breaking,
+            Kind::ContentTypeChanged,
+            &label,
+            "",
+            "application/json",
+            content_type.unwrap_or("nothing"),
+        );
+    }
+    match serde_json::from_slice::<Value>(&exchange.response.body) {
+        Err(_) => found.add(
+            Class::Breaking,
+            Kind::TypeChanged,
+            &label,
+            "",
+            format!("a {schema} JSON body"),
+            "a body that is not JSON",
+        ),
+        Ok(body) => body_drift(spec, schema, &body, &label, found),
+    }
+}
+
+/// Whether the value at `pointer` of a `schema` body is one the profile leaves free
+/// (absent when the pointer names a missing property).
+fn freely_chosen(schema: &str, body: &Value, pointer: &str) -> bool {
+    let Some(freedom) = freedom::field_freedom(schema, pointer) else { return false };
+    let actual = match freedom.comparison() {
+        // Judged on the object that holds the keys.
+        Comparison::AtLeastOneIntegerOf(_) => body.pointer(pointer.rsplit_once('/').map_or("", |(parent, _)| parent)),
+        _ => body.pointer(pointer),
+    };
+    freedom.admits(None, actual, freedom::Context::default())
+}
+
+/// Free values answered otherwise than in the baseline recording (non-breaking), and
+/// recorded expectations that no longer hold (breaking), grouped.
+pub fn against_recording(spec: &Spec, observed: &[Observed], failed: &[(String, String)]) -> Vec<Drift> {
+    let mut found = Found::default();
+    let show = |value: &Option<Value>| value.as_ref().map_or_else(|| "absent".to_owned(), Value::to_string);
+    for item in observed {
+        let (method, path) = item.request.split_once(' ').unwrap_or_default();
+        let label = spec
+            .operation(method, path)
+            .map_or_else(|| item.request.clone(), |operation| format!("{method} {}", operation.template));
+        let observation = &item.observation;
+        found.add(
+            Class::NonBreaking,
+            Kind::ObservedChanged,
+            &label,
+            &item.at,
+            format!("{} (free: {})", show(&observation.observed), observation.freedom),
+            show(&observation.now),
+        );
+    }
+    for (check, message) in failed {
+        found.add(Class::Breaking, Kind::RecordedChanged, check, "", "as recorded", message.clone());
     }
     found.into_drifts()
 }
 
 fn body_drift(spec: &Spec, schema: &str, body: &Value, label: &str, found: &mut Found) {
     let violations = spec.violations(schema, body);
+    let violations: Vec<_> = violations
+        .into_iter()
+        .filter(|violation| {
+            let pointer = match &violation.kind {
+                ViolationKind::Missing(property) => format!("{}/{property}", violation.pointer),
+                _ => violation.pointer.clone(),
+            };
+            !freely_chosen(schema, body, &pointer)
+        })
+        .collect();
     for violation in &violations {
         let (class, kind, path, expected) = match &violation.kind {
             ViolationKind::Missing(property) => (
@@ -273,38 +319,14 @@ fn body_drift(spec: &Spec, schema: &str, body: &Value, label: &str, found: &mut 
         };
         found.add(class, kind, label, &path, expected, seen);
     }
+    // Properties the model does not read, declared or not, are free (extra response
+    // properties): only a body the model cannot read is drift.
     let Some(round_trip) = model_round_trip(schema, body) else { return };
-    match round_trip {
+    if let Err(problem) = round_trip
+        && violations.is_empty()
+    {
         // The schema passed but the model cannot read it: a date or id written another way.
-        Err(problem) if violations.is_empty() => {
-            found.add(Class::Breaking, Kind::FormatChanged, label, "", "what the model reads", problem)
-        }
-        Err(_) => {}
-        Ok(kept) => {
-            let (mut sent, mut read) = (BTreeSet::new(), BTreeSet::new());
-            pointers(body, "", &mut sent);
-            pointers(&kept, "", &mut read);
-            for pointer in sent.difference(&read) {
-                // Report the topmost new key only.
-                let parent = pointer.rsplit_once('/').map(|(parent, _)| parent).unwrap_or_default();
-                if !parent.is_empty() && !read.contains(parent) && sent.contains(parent) {
-                    continue;
-                }
-                let value = body.pointer(&pointer.replace('*', "0")).map(Value::to_string).unwrap_or_default();
-                if spec.declares(schema, &pointer.replace('*', "0")) {
-                    found.add(
-                        Class::NonBreaking,
-                        Kind::NewOptionalField,
-                        label,
-                        pointer,
-                        "a field the model does not read",
-                        value,
-                    );
-                } else {
-                    found.add(Class::NonBreaking, Kind::NewProperty, label, pointer, format!("not in {schema}"), value);
-                }
-            }
-        }
+        found.add(Class::Breaking, Kind::FormatChanged, label, "", "what the model reads", problem);
     }
 }
 
@@ -483,24 +505,44 @@ fn schema_diff(
 }
 
 /// Exercises every operation on `target` with the standard contracts and compares the
-/// answers with the spec, the model and the reference server's headers.
+/// answers with the spec, beyond the profile's freedoms; with a `baseline` (a directory
+/// of contracts `xtask record` wrote from the same server), replays those instead and
+/// also reports what changed since.
 pub async fn server_drift(
     target: &crate::Target,
     contracts: &std::path::Path,
     client: reportcheck_client::ClientOptions,
     max_poll: Option<std::time::Duration>,
+    baseline: Option<&std::path::Path>,
 ) -> Result<Vec<Drift>, crate::Error> {
-    let contracts = crate::contract::load_dir(contracts)?;
+    let contracts = crate::contract::load_dir(baseline.unwrap_or(contracts))?;
+    if let Some(unrecorded) = baseline.and(contracts.iter().find(|loaded| loaded.contract.recorded.is_none())) {
+        return Err(crate::Error::Options(format!(
+            "{} is no recording: a baseline is a directory `cargo xtask record` wrote",
+            unrecorded.path.display()
+        )));
+    }
     let spec = Spec::builtin();
-    let exchanges = |runs: Vec<(&crate::LoadedContract, crate::runner::ContractRun)>| -> Vec<Recorded> {
-        runs.into_iter().flat_map(|(_, run)| run.exchanges).collect()
-    };
-    let reference = crate::open(&crate::Target::Embedded(Default::default()), client.clone()).await?;
-    let baseline =
-        header_baseline(&spec, &exchanges(crate::replay_all(&reference.session, &spec, &contracts, max_poll).await?));
     let opened = crate::open(target, client).await?;
-    let seen = exchanges(crate::replay_all(&opened.session, &spec, &contracts, max_poll).await?);
-    Ok(analyze(&spec, &seen, Some(&baseline)))
+    let runs = crate::replay_all(&opened.session, &spec, &contracts, max_poll).await?;
+    let mut exchanges = Vec::new();
+    let mut observed = Vec::new();
+    let mut failed = Vec::new();
+    for (loaded, run) in runs {
+        exchanges.extend(run.exchanges);
+        observed.extend(run.observed);
+        for check in run.checks {
+            if let crate::Outcome::Failed(failure) = &check.outcome {
+                let first = failure.message.lines().next().unwrap_or_default().to_owned();
+                failed.push((format!("{}: {} ({})", loaded.contract.name, check.name, check.rule), first));
+            }
+        }
+    }
+    let mut drifts = analyze(&spec, &exchanges);
+    if baseline.is_some() {
+        drifts.extend(against_recording(&spec, &observed, &failed));
+    }
+    Ok(drifts)
 }
 
 /// The readable report.

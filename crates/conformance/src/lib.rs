@@ -131,6 +131,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     });
     let Opened { server: _server, base_url, session, problems } = open(&options.target, options.client.clone()).await?;
     let mut checks = Vec::new();
+    let mut observed = Vec::new();
     if selection.rule_selected(Rule::Auth4) {
         checks.extend(setup_checks(&session, &problems));
     }
@@ -155,6 +156,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     while let Some((contract, all_rules, found)) = runs.next().await {
         let found = found?;
         checks.extend(found.checks);
+        observed.extend(found.observed);
         if options.mock {
             let redact = |text: &str| session.redact(text);
             let found = mock::check_client(&spec, &found.exchanges, &contract.contract.name, &redact).await;
@@ -184,7 +186,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
         eprint!("\r\x1b[2K");
     }
     Ok(RunReport {
-        notes: record::stale(&contracts),
+        notes: [record::stale(&contracts), runner::notes(&observed)].concat(),
         target: base_url,
         profile: options.profile,
         seed,

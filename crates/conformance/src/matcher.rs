@@ -21,10 +21,20 @@
 //! | `{"$not_contains": v}` | no element equal to `v` / no such substring |
 //! | `{"$len": n}` | an array or string of that length |
 //! | `{"$each": m}` | every element matches |
+//! | `{"$free": "<freedom>"}` | what PROFILE.md leaves free, compared by that freedom (`freedom::Freedom`) |
+//! | `{"$free": {"as": "<freedom>", "observed": v}}` | the same; `v` is what the server answered when recorded |
+//!
+//! A `$free` value the server chose differently from its `observed` one is no failure:
+//! [`diff_in`] reports it as an [`Observation`], which a run turns into a note.
+//! A freedom over sibling keys (`token-expiry`: `expires_in` and/or `expires_on`) is
+//! judged on the object that holds them.
 
 use std::fmt;
+use std::sync::LazyLock;
 
+use reportcheck_model::freedom::{self, Comparison, Freedom};
 use serde_json::Value;
+use time::Date;
 
 /// One difference between expected and actual.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,17 +73,102 @@ pub const OPERATORS: &[&str] = &[
     "$not_contains",
     "$len",
     "$each",
+    "$free",
 ];
+
+/// What matching needs besides the two values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// The run's today, for freedoms compared against it (`monthly-generation-date`).
+    pub today: Option<Date>,
+}
+
+/// A free value the server chose differently from the one it answered when recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Where, as a JSON pointer.
+    pub path: String,
+    pub freedom: Freedom,
+    /// Recorded (`None`: absent).
+    pub observed: Option<Value>,
+    /// Answered now (`None`: absent).
+    pub now: Option<Value>,
+}
+
+/// Everything one match found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Matched {
+    pub mismatches: Vec<Mismatch>,
+    pub observations: Vec<Observation>,
+}
+
+/// The argument of `$free`: the freedom, and the value observed when recorded.
+pub fn free_argument(argument: &Value) -> Result<(Freedom, Option<&Value>), String> {
+    let (id, observed) = match argument {
+        Value::String(id) => (id.as_str(), None),
+        Value::Object(object) => {
+            if let Some(key) = object.keys().find(|key| !["as", "observed"].contains(&key.as_str())) {
+                return Err(format!("`$free` takes `as` and `observed`, not `{key}`"));
+            }
+            let Some(id) = object.get("as").and_then(Value::as_str) else {
+                return Err("`$free` needs `as`, a freedom id".to_owned());
+            };
+            (id, object.get("observed"))
+        }
+        _ => return Err("`$free` takes a freedom id or {\"as\": id, \"observed\": value}".to_owned()),
+    };
+    let freedom = id.parse::<Freedom>().map_err(|err| {
+        let known: Vec<&str> = Freedom::ALL.iter().map(|freedom| freedom.id()).collect();
+        format!("{err} (known: {})", known.join(", "))
+    })?;
+    Ok((freedom, observed))
+}
+
+/// The first operator in a matcher that cannot work (unknown, or a `$free` with a bad
+/// freedom id): its JSON pointer within `value`, and why.
+pub fn operator_problem(value: &Value) -> Option<(String, String)> {
+    match value {
+        Value::Object(object) => object.iter().find_map(|(key, item)| {
+            let at = format!("/{}", escape(key));
+            if key.starts_with('$') && !OPERATORS.contains(&key.as_str()) {
+                return Some((at, format!("`{key}` is not a matcher operator (known: {})", OPERATORS.join(", "))));
+            }
+            if key == "$free" {
+                return free_argument(item).err().map(|problem| (at, problem));
+            }
+            operator_problem(item).map(|(inner, problem)| (format!("{at}{inner}"), problem))
+        }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            operator_problem(item).map(|(inner, problem)| (format!("/{index}{inner}"), problem))
+        }),
+        _ => None,
+    }
+}
 
 /// All the ways `actual` (absent when `None`) differs from `expected`.
 pub fn diff(expected: &Value, actual: Option<&Value>) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    check(expected, actual, "", &mut out);
-    out
+    diff_in(expected, actual, Context::default()).mismatches
+}
+
+/// All the ways `actual` differs from `expected`, and the free values that differ from
+/// what was observed when recorded.
+pub fn diff_in(expected: &Value, actual: Option<&Value>, context: Context) -> Matched {
+    let mut walk = Walk { context, found: Matched::default() };
+    check(expected, actual, "", &mut walk);
+    walk.found
 }
 
 pub fn matches(expected: &Value, actual: Option<&Value>) -> bool {
     diff(expected, actual).is_empty()
+}
+
+fn matches_in(expected: &Value, actual: Option<&Value>, context: Context) -> bool {
+    diff_in(expected, actual, context).mismatches.is_empty()
+}
+
+struct Walk {
+    context: Context,
+    found: Matched,
 }
 
 fn show(value: Option<&Value>) -> String {
@@ -95,18 +190,37 @@ fn operator(expected: &Value) -> Option<(&str, &Value)> {
     key.starts_with('$').then_some((key.as_str(), argument))
 }
 
-fn check(expected: &Value, actual: Option<&Value>, path: &str, out: &mut Vec<Mismatch>) {
+fn check(expected: &Value, actual: Option<&Value>, path: &str, walk: &mut Walk) {
+    let out = &mut walk.found.mismatches;
     let mut fail = |expected: String| out.push(Mismatch { path: path.to_owned(), expected, actual: show(actual) });
     if let Some((name, argument)) = operator(expected) {
-        return apply(name, argument, actual, path, out);
+        return apply(name, argument, actual, path, walk);
     }
     let Some(actual) = actual else {
         return fail(show(Some(expected)));
     };
     match (expected, actual) {
         (Value::Object(expected), Value::Object(actual_object)) => {
+            let mut sibling_freedoms: Vec<Freedom> = Vec::new();
             for (key, value) in expected {
-                check(value, actual_object.get(key), &format!("{path}/{}", escape(key)), out);
+                let at = format!("{path}/{}", escape(key));
+                match sibling_freedom(value, key) {
+                    // Judged once, on the object that holds the keys.
+                    Some((freedom, observed)) => {
+                        if !sibling_freedoms.contains(&freedom) {
+                            sibling_freedoms.push(freedom);
+                            if !freedom.admits(None, Some(actual), freedom::Context::default()) {
+                                walk.found.mismatches.push(Mismatch {
+                                    path: path.to_owned(),
+                                    expected: format!("{} ({freedom})", freedom.text()),
+                                    actual: show(Some(actual)),
+                                });
+                            }
+                        }
+                        observe(walk, &at, freedom, observed, actual_object.get(key));
+                    }
+                    None => check(value, actual_object.get(key), &at, walk),
+                }
             }
         }
         (Value::Array(expected), Value::Array(items)) => {
@@ -114,7 +228,7 @@ fn check(expected: &Value, actual: Option<&Value>, path: &str, out: &mut Vec<Mis
                 return fail(format!("{} elements", expected.len()));
             }
             for (index, (expected, item)) in expected.iter().zip(items).enumerate() {
-                check(expected, Some(item), &format!("{path}/{index}"), out);
+                check(expected, Some(item), &format!("{path}/{index}"), walk);
             }
         }
         (expected, actual) if equal(expected, actual) => {}
@@ -122,18 +236,85 @@ fn check(expected: &Value, actual: Option<&Value>, path: &str, out: &mut Vec<Mis
     }
 }
 
-fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, out: &mut Vec<Mismatch>) {
-    let fail = |out: &mut Vec<Mismatch>, expected: String| {
-        out.push(Mismatch { path: path.to_owned(), expected, actual: show(actual) })
+/// A `$free` at `key` whose freedom spans sibling keys, `key` among them.
+fn sibling_freedom<'a>(value: &'a Value, key: &str) -> Option<(Freedom, Option<&'a Value>)> {
+    let (name, argument) = operator(value)?;
+    let (freedom, observed) = free_argument(argument).ok().filter(|_| name == "$free")?;
+    match freedom.comparison() {
+        Comparison::AtLeastOneIntegerOf(keys) if keys.contains(&key) => Some((freedom, observed)),
+        _ => None,
+    }
+}
+
+/// Notes a free value that departs from its recorded one in a way worth telling: values
+/// that differ on every run (ids, versions, instants) only when their form changes.
+fn observe(walk: &mut Walk, path: &str, freedom: Freedom, observed: Option<&Value>, now: Option<&Value>) {
+    let Some(observed) = observed else { return };
+    let changed = match (freedom.comparison(), now) {
+        (Comparison::LowerCaseUuid | Comparison::IncreasingInteger, _) => false,
+        (Comparison::AnyOrder | Comparison::Superset, _) => false,
+        (Comparison::AtLeastOneIntegerOf(_) | Comparison::NotCompared, now) => now.is_none(),
+        (_, None) => true,
+        (Comparison::SameInstant, Some(now)) => offset(observed) != offset(now),
+        (Comparison::AnyString | Comparison::AnyValue, Some(now)) => masked(observed) != masked(now),
+        (_, Some(now)) => !deep_equal(observed, now),
+    };
+    if changed {
+        walk.found.observations.push(Observation {
+            path: path.to_owned(),
+            freedom,
+            observed: Some(observed.clone()),
+            now: now.cloned(),
+        });
+    }
+}
+
+/// How an RFC 3339 timestamp writes its offset (`Z`, `+00:00`, ...).
+fn offset(value: &Value) -> Option<String> {
+    let text = value.as_str()?;
+    let time = text.split_once('T').map_or(text, |(_, time)| time);
+    let at = time.rfind(['Z', 'z', '+', '-']).unwrap_or(time.len());
+    Some(time[at..].to_ascii_uppercase())
+}
+
+/// A value with every UUID in its texts replaced: ids differ on every run.
+fn masked(value: &Value) -> Value {
+    static UUID: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new("(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+            .unwrap_or_else(|err| unreachable!("a valid regex: {err}"))
+    });
+    match value {
+        Value::String(text) => Value::String(UUID.replace_all(text, "<uuid>").into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(masked).collect()),
+        Value::Object(object) => Value::Object(object.iter().map(|(key, item)| (key.clone(), masked(item))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, walk: &mut Walk) {
+    let context = walk.context;
+    let fail = |walk: &mut Walk, expected: String| {
+        walk.found.mismatches.push(Mismatch { path: path.to_owned(), expected, actual: show(actual) })
     };
     if name == "$absent" {
         if actual.is_some() {
-            fail(out, "no value".to_owned());
+            fail(walk, "no value".to_owned());
         }
         return;
     }
+    if name == "$free" {
+        let (freedom, observed) = match free_argument(argument) {
+            Ok(found) => found,
+            Err(problem) => return fail(walk, problem),
+        };
+        let today = freedom::Context { today: context.today, previous: None };
+        if !freedom.admits(None, actual, today) {
+            fail(walk, format!("{} ({freedom})", freedom.text()));
+        }
+        return observe(walk, path, freedom, observed, actual);
+    }
     let Some(value) = actual else {
-        return fail(out, format!("a value ({name})"));
+        return fail(walk, format!("a value ({name})"));
     };
     let ok = match name {
         "$any" => true,
@@ -145,7 +326,7 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, out: 
         "$datetime" => value.as_str().is_some_and(|text| text.parse::<reportcheck_model::Timestamp>().is_ok()),
         "$regex" => match argument.as_str().map(regex::Regex::new) {
             Some(Ok(regex)) => value.as_str().is_some_and(|text| regex.is_match(text)),
-            _ => return fail(out, format!("a valid $regex, not {argument}")),
+            _ => return fail(walk, format!("a valid $regex, not {argument}")),
         },
         "$gt" | "$ge" | "$lt" => match (number(value), number(argument)) {
             (Some(a), Some(b)) => match name {
@@ -158,29 +339,29 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, out: 
         "$ne" => !equal(value, argument),
         "$eq" => {
             // Name each differing field rather than print both values whole.
-            exact_diff(argument, value, path, out);
+            exact_diff(argument, value, path, &mut walk.found.mismatches);
             return;
         }
         "$exact" => {
             let (Some(expected), Some(object)) = (argument.as_object(), value.as_object()) else {
-                return fail(out, format!("exactly {argument}"));
+                return fail(walk, format!("exactly {argument}"));
             };
             let extra: Vec<&String> = object.keys().filter(|key| !expected.contains_key(*key)).collect();
             if !extra.is_empty() {
-                fail(out, format!("no keys beyond {:?}", expected.keys().collect::<Vec<_>>()));
+                fail(walk, format!("no keys beyond {:?}", expected.keys().collect::<Vec<_>>()));
             }
-            return check(&Value::Object(expected.clone()), Some(value), path, out);
+            return check(&Value::Object(expected.clone()), Some(value), path, walk);
         }
-        "$one_of" => {
-            argument.as_array().is_some_and(|options| options.iter().any(|option| matches(option, Some(value))))
-        }
+        "$one_of" => argument
+            .as_array()
+            .is_some_and(|options| options.iter().any(|option| matches_in(option, Some(value), context))),
         "$code" => code(value).is_some_and(|found| Some(found) == code(argument)),
         "$contains" => match (argument, value) {
             (Value::String(needle), Value::String(text)) => text.contains(needle.as_str()),
             (Value::Array(wanted), Value::Array(items)) => {
-                wanted.iter().all(|wanted| items.iter().any(|item| matches(wanted, Some(item))))
+                wanted.iter().all(|wanted| items.iter().any(|item| matches_in(wanted, Some(item), context)))
             }
-            (wanted, Value::Array(items)) => items.iter().any(|item| matches(wanted, Some(item))),
+            (wanted, Value::Array(items)) => items.iter().any(|item| matches_in(wanted, Some(item), context)),
             _ => false,
         },
         "$not_contains" => match (argument, value) {
@@ -197,13 +378,13 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, out: 
             length.is_some_and(|length| matches(argument, Some(&Value::from(length))))
         }
         "$each" => {
-            let Some(items) = value.as_array() else { return fail(out, "an array".to_owned()) };
+            let Some(items) = value.as_array() else { return fail(walk, "an array".to_owned()) };
             for (index, item) in items.iter().enumerate() {
-                check(argument, Some(item), &format!("{path}/{index}"), out);
+                check(argument, Some(item), &format!("{path}/{index}"), walk);
             }
             return;
         }
-        unknown => return fail(out, format!("a known operator, not {unknown}")),
+        unknown => return fail(walk, format!("a known operator, not {unknown}")),
     };
     if !ok {
         let expected = match name {
@@ -213,7 +394,7 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, out: 
             "$any" => "a value".to_owned(),
             _ => format!("{name} {argument}"),
         };
-        fail(out, expected);
+        fail(walk, expected);
     }
 }
 
@@ -320,6 +501,50 @@ mod tests {
             diff(&json!({"$eq": {"a": {"b": 1, "c": [1, 2]}}}), Some(&json!({"a": {"b": 2, "c": [1, 3], "d": 0}})));
         let paths: Vec<&str> = differences.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(paths, ["/a/b", "/a/c/1", "/a/d"]);
+    }
+
+    #[test]
+    fn free_values_match_by_their_freedom_and_note_what_changed() {
+        let today = Some(time::macros::date!(2026 - 11 - 26));
+        let context = Context { today };
+        let expected = json!({
+            "generation_date": {"$free": {"as": "monthly-generation-date", "observed": "2026-12-01"}},
+            "id": {"$free": {"as": "report-id", "observed": "20dffb36-d77b-45c6-b2fa-39276e98d5fc"}},
+            "hide_zero_usage": {"$free": "optional-flags"},
+            "error": {"code": {"$free": {"as": "error-code-type", "observed": 404}}},
+        });
+        let actual = json!({"generation_date": "2026-11-27", "id": "8e3c1a40-0f47-4c36-9d5e-4f8d3c1f2a10",
+            "error": {"code": "404"}});
+        let found = diff_in(&expected, Some(&actual), context);
+        assert_eq!(found.mismatches, vec![]);
+        let paths: Vec<&str> = found.observations.iter().map(|o| o.path.as_str()).collect();
+        assert_eq!(paths, ["/error/code", "/generation_date"], "ids differ on every run: no note");
+        let wrong = json!({"generation_date": "2026-11-26", "id": "NOT", "hide_zero_usage": true, "error": {}});
+        let paths: Vec<String> =
+            diff_in(&expected, Some(&wrong), context).mismatches.into_iter().map(|m| m.path).collect();
+        assert_eq!(paths, ["/error/code", "/generation_date", "/hide_zero_usage", "/id"]);
+    }
+
+    #[test]
+    fn a_freedom_over_sibling_keys_is_judged_on_their_object() {
+        let expected = json!({"token_type": {"$free": {"as": "token-type-case", "observed": "bearer"}},
+            "expires_in": {"$free": {"as": "token-expiry", "observed": 3600}}});
+        let found =
+            diff_in(&expected, Some(&json!({"token_type": "Bearer", "expires_on": 1_800_000_000})), Context::default());
+        assert_eq!(found.mismatches, vec![]);
+        let paths: Vec<&str> = found.observations.iter().map(|o| o.path.as_str()).collect();
+        assert_eq!(paths, ["/expires_in", "/token_type"]);
+        assert!(!matches(&expected, Some(&json!({"token_type": "bearer"}))), "no expiry at all");
+        assert!(!matches(&expected, Some(&json!({"token_type": "bearer", "expires_in": "3600"}))));
+    }
+
+    #[test]
+    fn bad_free_ids_are_found() {
+        assert_eq!(operator_problem(&json!({"a": [{"$free": "report-id"}]})), None);
+        let (at, problem) = operator_problem(&json!({"a": [1, {"$free": {"as": "nope"}}]})).expect("a problem");
+        assert_eq!(at, "/a/1/$free");
+        assert!(problem.contains("`nope` is not a freedom"), "{problem}");
+        assert_eq!(operator_problem(&json!({"$uuidish": true})).map(|(at, _)| at).as_deref(), Some("/$uuidish"));
     }
 
     #[test]

@@ -2,17 +2,29 @@
 //! it answered as new contracts. Free values become matchers, secrets never reach a file
 //! (a scan of every written file fails the command if one did), and each file carries
 //! its recording date and the SHA-256 of the `openapi.json` it was checked against.
+//!
+//! What is free comes from the model, never from key names: a field is free when the
+//! freedoms table says so for its schema (`freedom::field_freedom`) or when the decider's
+//! prediction for the exchange marks it (a create's defaulted flags and monthly date,
+//! carried to later answers about the same report). A free value is written as
+//! `{"$free": {"as": <freedom>, "observed": <value>}}`; an error code stays pinned only
+//! where `rule_check::pinned_code` pins one for the step's rules.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use reportcheck_client::ClientOptions;
-use serde_json::{Map, Value, json};
+use reportcheck_model::decide::{self, Caller, Decision, Known, Operation, decide};
+use reportcheck_model::freedom::{self, Comparison, Freedom};
+use reportcheck_model::rule_check::pinned_code;
+use reportcheck_model::{Date, Id, Report, Rule};
+use serde_json::{Value, json};
 
 use crate::contract::{self, Contract, Expectation, LoadedContract, Provenance};
 use crate::error::Error;
 use crate::matcher::type_name;
 use crate::openapi::{OPENAPI, Spec, sha256_hex};
-use crate::redact::{Redactor, SECRET_KEYS};
+use crate::redact::{Redactor, SECRET_HEADERS, SECRET_KEYS};
 use crate::runner::Recorded;
 use crate::template::Vars;
 use crate::{Target, open, replay_all};
@@ -66,7 +78,12 @@ pub async fn record(options: RecordOptions) -> Result<RecordSummary, Error> {
             continue;
         }
         summary.exchanges += run.exchanges.len();
-        let recorded = recorded_contract(&spec, loaded, &run.exchanges, &vars, &provenance);
+        // Observed values are written into the file: no secret the run knows goes with them.
+        let redact = |value: &Value| -> Value {
+            let text = seen_secrets.text(&session.redact_json(value).to_string());
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        };
+        let recorded = recorded_contract(&spec, loaded, &run.exchanges, &vars, &provenance, session.today, &redact);
         let text = serde_json::to_string_pretty(&recorded).unwrap_or_default() + "\n";
         let path = options.out.join(format!("{}.json", recorded.name));
         if session.leaks(&text) || seen_secrets.leaks(&text).is_some() {
@@ -105,6 +122,56 @@ fn collect_secrets(value: &Value, secrets: &mut Redactor) {
     }
 }
 
+/// Headers every HTTP answer carries (or that describe the transfer): never recorded,
+/// never drift.
+pub const TRANSPORT_HEADERS: &[&str] = &[
+    "date",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "vary",
+];
+
+/// What the decider knows while recording: no reports, and every tenant within the
+/// caller's (the recorded create was made by the harness, and the server accepted it).
+struct RecordedCreate;
+
+impl Known for RecordedCreate {
+    fn report(&self, _id: Id) -> Option<&Report> {
+        None
+    }
+
+    fn is_within(&self, _tenant: Id, _caller: Id) -> bool {
+        true
+    }
+}
+
+/// The schema of an answer's JSON body: `errorScheme` for an API error, `tokenError` for
+/// a token error, else the operation's documented 2xx schema.
+pub fn answer_schema<'s>(spec: &'s Spec, method: &str, path: &str, status: u16) -> Option<&'s str> {
+    if status >= 400 {
+        if path.starts_with("/reports") || path.starts_with("/tenants/") {
+            return Some("errorScheme");
+        }
+        return path.starts_with("/idp/").then_some("tokenError");
+    }
+    spec.operation(method, path)?.success_schema(status)
+}
+
+/// The JSON pointers of a report answer that a create left free, by the decider.
+fn created_free(request: &reportcheck_client::RawRequest, today: Date) -> BTreeMap<&'static str, Freedom> {
+    let content_type = request.headers.get(reqwest::header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let body = request.body.as_deref().unwrap_or_default();
+    let caller = Caller { tenant: Id::from_uuid(Default::default()), today };
+    match decide(&RecordedCreate, caller, decide::Request::Create { content_type, body }) {
+        Decision::Created { prediction, .. } => prediction.free,
+        _ => BTreeMap::new(),
+    }
+}
+
 /// The contract with one more expectation per step that ran: the answer it got.
 fn recorded_contract(
     spec: &Spec,
@@ -112,6 +179,8 @@ fn recorded_contract(
     exchanges: &[Recorded],
     vars: &Vars,
     provenance: &Provenance,
+    today: Date,
+    redact: &dyn Fn(&Value) -> Value,
 ) -> Contract {
     let mut contract = loaded.contract.clone();
     contract.schema = Some("./contract.schema.json".to_owned());
@@ -122,36 +191,70 @@ fn recorded_contract(
         contract.description
     );
     contract.recorded = Some(provenance.clone());
+    // What each created report's create left free holds in every later answer about it.
+    let mut free_by_report: BTreeMap<String, BTreeMap<&'static str, Freedom>> = BTreeMap::new();
     for exchange in exchanges {
         let Some(step) = contract.steps.get_mut(exchange.step) else { continue };
         let template = step.expect.first();
-        let rule = template.map_or(reportcheck_model::Rule::Sch1, |expectation| expectation.rule);
+        let rule = template.map_or(Rule::Sch1, |expectation| expectation.rule);
+        let pinned_codes: Vec<i64> = step.expect.iter().filter_map(|e| pinned_code(e.rule)).collect();
         let status = exchange.response.status.as_u16();
+        let (method, path) = (exchange.request.method.as_str(), exchange.request.path.as_str());
+        let operation = Operation::find(method, path);
         // Where the contract already allows a choice (403 or 404), the recording keeps it.
         let status_matcher = match template.and_then(|expectation| expectation.status.clone()) {
             Some(matcher @ Value::Object(_)) => matcher,
             _ => json!(status),
         };
+        let body = serde_json::from_slice::<Value>(&exchange.response.body).ok();
+        let mut free = BTreeMap::new();
+        if (200..300).contains(&status) {
+            match operation {
+                Some(Operation::CreateReport) => {
+                    free = created_free(&exchange.request, today);
+                    if let Some(id) = body.as_ref().and_then(|body| body.get("id")).and_then(Value::as_str) {
+                        free_by_report.insert(id.to_owned(), free.clone());
+                    }
+                }
+                Some(Operation::GetReport | Operation::UpdateReport) => {
+                    let id = path.split('?').next().unwrap_or_default().trim_matches('/').split('/').nth(1);
+                    free = id.and_then(|id| free_by_report.get(id)).cloned().unwrap_or_default();
+                }
+                _ => {}
+            }
+        }
         // Only bodies the API describes are recorded: a downloaded file is data.
-        let described = status >= 400
-            || spec
-                .operation(exchange.request.method.as_str(), &exchange.request.path)
-                .is_some_and(|operation| operation.schema_for(status).is_some());
-        let body = serde_json::from_slice::<Value>(&exchange.response.body)
-            .ok()
-            .filter(|_| described)
-            .map(|body| matcherize(&body, None, status, vars));
-        let content_type = exchange
+        let schema = answer_schema(spec, method, path, status);
+        let recording = Recording { spec, schema, free: &free, pinned_codes: &pinned_codes, vars, redact };
+        let body = body.filter(|_| schema.is_some()).and_then(|body| recording.matcher(&body, ""));
+        let essence = exchange
             .response
             .content_type()
             .and_then(|value| value.split(';').next())
             .map(|essence| Value::String(essence.trim().to_owned()));
+        // A JSON answer's type is compared by its essence (parameters are free); a
+        // download's is free altogether (the bytes decide).
+        let content_type = match (operation, essence) {
+            (Some(Operation::DownloadStoredReport), Some(essence)) if (200..300).contains(&status) => {
+                Some(free_matcher(Freedom::DownloadMediaType, &redact(&essence)))
+            }
+            (_, essence) => essence,
+        };
+        // Other headers are free: recorded as observed, for notes and drift.
+        let headers = exchange
+            .response
+            .headers
+            .iter()
+            .filter(|(name, _)| !TRANSPORT_HEADERS.contains(&name.as_str()) && !SECRET_HEADERS.contains(&name.as_str()))
+            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?)))
+            .map(|(name, value)| (name, free_matcher(Freedom::ExtraHeaders, &redact(&Value::from(value)))))
+            .collect();
         step.expect.push(Expectation {
             rule,
             case: template.map(Expectation::case),
             status: Some(status_matcher),
             content_type,
-            headers: Default::default(),
+            headers,
             body,
             format: None,
         });
@@ -159,69 +262,118 @@ fn recorded_contract(
     contract
 }
 
-/// A recorded value as a matcher: what a conformant server may choose freely (ids,
-/// versions, dates, messages, tokens, unpinned error codes) becomes a matcher or a
-/// built-in variable; the rest stays as recorded.
-fn matcherize(value: &Value, key: Option<&str>, status: u16, vars: &Vars) -> Value {
-    match (key, value) {
-        (Some(key), _) if SECRET_KEYS.contains(&key) => json!({"$type": "string"}),
-        (Some("version" | "size" | "expires_in" | "expires_on" | "client_secret_expires_at"), value) => {
-            json!({"$type": type_name(value)})
+/// TEMPORARY, until the model's freedoms table covers it: fields whose values are data
+/// of a generated file, not a choice the profile pins or frees (a stored report's `size`
+/// follows its content, which holds the run's ids and dates). Recorded by type only.
+/// The model should have a freedom for it (e.g. `stored-file-size`) in `freedom::FIELDS`.
+const TEMPORARY_DATA_FIELDS: &[(&str, &str)] = &[("storedReportParams", "/items/*/size")];
+
+/// A JSON pointer with its array indices as `*`.
+fn normalize(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|segment| if segment.parse::<usize>().is_ok() { "*" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `{"$free": {"as": <freedom>, "observed": <value>}}`.
+fn free_matcher(freedom: Freedom, observed: &Value) -> Value {
+    json!({"$free": {"as": freedom.id(), "observed": observed}})
+}
+
+/// How one answer's body is recorded.
+struct Recording<'a> {
+    spec: &'a Spec,
+    /// The schema of the body, for [`freedom::field_freedom`] and undeclared properties.
+    schema: Option<&'a str>,
+    /// Pointers the decider's prediction leaves free.
+    free: &'a BTreeMap<&'static str, Freedom>,
+    /// The error codes the profile pins for the step's rules.
+    pinned_codes: &'a [i64],
+    vars: &'a Vars,
+    /// Applied to every observed value.
+    redact: &'a dyn Fn(&Value) -> Value,
+}
+
+impl Recording<'_> {
+    /// A recorded value as a matcher: what PROFILE.md leaves free (by the freedoms table
+    /// and the decider's prediction) becomes `$free` with the value observed, an extra
+    /// property is left out, a secret becomes a type, the rest is pinned (built-in
+    /// variables as `{{name}}`). `None`: not recorded at all.
+    fn matcher(&self, value: &Value, pointer: &str) -> Option<Value> {
+        let key = pointer.rsplit('/').next().unwrap_or_default();
+        if !pointer.is_empty() && SECRET_KEYS.contains(&key) {
+            return Some(json!({"$type": "string"}));
         }
-        (Some("token_type"), _) => json!({"$regex": "(?i)^bearer$"}),
-        (Some("message" | "info" | "error_description"), Value::String(_)) => json!({"$type": "string"}),
-        (Some("domain" | "last_access_at" | "last_access_from_ip" | "created_by"), _) => json!({"$any": true}),
-        (Some("details" | "data"), _) => json!({"$type": "object"}),
-        (Some("code"), code) => {
-            // Only the codes the profile pins (ERR-2, DEL-3) stay; others are free.
-            let pinned = matches!(
-                (status, code.as_i64().or_else(|| code.as_str().and_then(|c| c.parse().ok()))),
-                (400, Some(1027 | 400)) | (409, Some(1001))
-            );
-            if pinned { json!({"$code": code}) } else { json!({"$any": true}) }
+        let schema_freedom = self.schema.and_then(|schema| freedom::field_freedom(schema, pointer));
+        if let Some(freedom) = self.free.get(pointer).copied().or(schema_freedom) {
+            return match freedom.comparison() {
+                // More is free: nothing to expect.
+                Comparison::Superset => None,
+                Comparison::CodeAsStringOrInteger => Some(self.code(value)),
+                // The tenant list also holds reports made by others, in any order.
+                Comparison::AnyOrder => Some(json!({"$each": {"$uuid": true}})),
+                _ => Some(free_matcher(freedom, &(self.redact)(value))),
+            };
         }
-        (Some("items"), Value::Array(items)) if items.iter().all(Value::is_string) => {
-            // The tenant list also holds reports made by others.
-            json!({"$each": {"$uuid": true}})
+        if let Some(schema) = self.schema
+            && TEMPORARY_DATA_FIELDS.contains(&(schema, normalize(pointer).as_str()))
+        {
+            return Some(json!({"$type": type_name(value)}));
         }
-        (Some("items"), Value::Array(items)) => {
+        if let Some(schema) = self.schema
+            && !pointer.is_empty()
+            && !self.spec.declares(schema, pointer)
+        {
+            // An extra response property (PROFILE.md: free).
+            return None;
+        }
+        Some(match value {
+            Value::Object(object) => Value::Object(
+                object
+                    .iter()
+                    .filter_map(|(key, item)| {
+                        let at = format!("{pointer}/{}", crate::matcher::escape(key));
+                        self.matcher(item, &at).map(|matcher| (key.clone(), matcher))
+                    })
+                    .collect(),
+            ),
             // Stored reports: in any order.
-            let each: Vec<Value> = items.iter().map(|item| matcherize(item, None, status, vars)).collect();
-            json!({"$contains": each})
-        }
-        (_, Value::Object(object)) => {
-            let mut out = Map::new();
-            for (key, value) in object {
-                // Extra context an error body may carry is free.
-                if key == "context" {
-                    continue;
+            Value::Array(items) if self.schema == Some("storedReportParams") && pointer == "/items" => {
+                let each: Vec<Value> = items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, item)| self.matcher(item, &format!("{pointer}/{index}")))
+                    .collect();
+                json!({"$contains": each})
+            }
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| self.matcher(item, &format!("{pointer}/{index}")).unwrap_or(item.clone()))
+                    .collect(),
+            ),
+            Value::String(text) => {
+                match self.vars.iter().find(|(name, var)| var.as_str() == Some(text) && !name.contains("secret")) {
+                    Some((name, _)) => Value::String(format!("{{{{{name}}}}}")),
+                    None => value.clone(),
                 }
-                out.insert(key.clone(), matcherize(value, Some(key), status, vars));
             }
-            Value::Object(out)
+            _ => value.clone(),
+        })
+    }
+
+    /// `error.code`: pinned where the profile pins one for the step's rules (ERR-2,
+    /// DEL-3), free otherwise.
+    fn code(&self, value: &Value) -> Value {
+        let number = value.as_i64().or_else(|| value.as_str().and_then(|text| text.trim().parse().ok()));
+        match (number, self.pinned_codes.first()) {
+            (Some(code), _) if self.pinned_codes.contains(&code) => json!({"$code": code}),
+            (_, Some(pinned)) => json!({"$code": pinned}),
+            (_, None) => free_matcher(Freedom::ErrorCodeType, &(self.redact)(value)),
         }
-        (_, Value::Array(items)) => {
-            Value::Array(items.iter().map(|item| matcherize(item, None, status, vars)).collect())
-        }
-        (_, Value::String(text)) => {
-            if let Some(name) = vars
-                .iter()
-                .find(|(name, var)| var.as_str() == Some(text) && !name.contains("secret"))
-                .map(|(name, _)| name)
-            {
-                return Value::String(format!("{{{{{name}}}}}"));
-            }
-            if text.parse::<reportcheck_model::Id>().is_ok() {
-                json!({"$uuid": true})
-            } else if reportcheck_model::date::parse_day(text).is_ok() {
-                json!({"$date": true})
-            } else if text.parse::<reportcheck_model::Timestamp>().is_ok() {
-                json!({"$datetime": true})
-            } else {
-                value.clone()
-            }
-        }
-        _ => value.clone(),
     }
 }
 

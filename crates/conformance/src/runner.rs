@@ -63,6 +63,56 @@ pub struct Recorded {
 pub struct ContractRun {
     pub checks: Vec<Check>,
     pub exchanges: Vec<Recorded>,
+    /// Free values answered otherwise than when the contract was recorded: no failure.
+    pub observed: Vec<Observed>,
+}
+
+/// A free value of one answer that departs from its recorded `observed` value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub contract: String,
+    /// The index of the step in the contract.
+    pub step: usize,
+    /// `METHOD path` of the request.
+    pub request: String,
+    /// What: `status`, `content type`, `header <name>`, or a JSON pointer into the body.
+    pub at: String,
+    pub observation: matcher::Observation,
+}
+
+impl Observed {
+    /// `<contract> step <n>: <at> observed X when recorded, now Y (free: <freedom text>)`.
+    pub fn note(&self) -> String {
+        let show = |value: &Option<Value>| value.as_ref().map_or_else(|| "absent".to_owned(), Value::to_string);
+        let observation = &self.observation;
+        format!(
+            "{} step {}: {} observed {} when recorded, now {} (free: {})",
+            self.contract,
+            self.step + 1,
+            self.at,
+            show(&observation.observed),
+            show(&observation.now),
+            observation.freedom.text()
+        )
+    }
+}
+
+/// The notes of a run's observations, repeats (same contract, place and freedom)
+/// collapsed into one with a count.
+pub fn notes(observed: &[Observed]) -> Vec<String> {
+    let mut grouped: BTreeMap<(&str, &str, reportcheck_model::Freedom), (&Observed, usize)> = BTreeMap::new();
+    for item in observed {
+        grouped.entry((&item.contract, &item.at, item.observation.freedom)).or_insert((item, 0)).1 += 1;
+    }
+    let mut notes: Vec<(usize, String)> = grouped
+        .into_values()
+        .map(|(first, count)| {
+            let note = first.note();
+            (first.step, if count > 1 { format!("{note} ({count}×)") } else { note })
+        })
+        .collect();
+    notes.sort();
+    notes.into_iter().map(|(_, note)| note).collect()
 }
 
 /// A request as sent, for failure reports.
@@ -90,9 +140,11 @@ pub async fn run_contract(
                 checks.push(skipped(&source, step, expectation, "needs a second client (--second-client-id)"));
             }
         }
-        return Ok(ContractRun { checks, exchanges: Vec::new() });
+        return Ok(ContractRun { checks, exchanges: Vec::new(), observed: Vec::new() });
     }
     let mut exchanges = Vec::new();
+    let mut observed = Vec::new();
+    let context = matcher::Context { today: Some(session.today) };
     let mut vars = session.vars();
     let mut implicit: BTreeMap<Rule, (usize, Vec<String>)> = BTreeMap::new();
     let mut created: Vec<(Party, Value)> = Vec::new();
@@ -126,14 +178,14 @@ pub async fn run_contract(
         let (response, json, results) = loop {
             let response = session.send(side, &request).await?;
             let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-            let results: Vec<(&Expectation, Result<(), Failure>)> = step
+            let results: Vec<(&Expectation, Evaluated)> = step
                 .expect
                 .iter()
                 .map(|expectation| {
-                    (expectation, evaluate(session, expectation, &response, json.as_ref(), &vars, &sent))
+                    (expectation, evaluate(session, expectation, &response, json.as_ref(), &vars, &sent, context))
                 })
                 .collect();
-            let done = results.iter().all(|(_, result)| result.is_ok());
+            let done = results.iter().all(|(_, result)| result.result.is_ok());
             match (deadline, step.poll) {
                 (Some(deadline), Some(poll)) if !done && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(poll.interval_ms)).await;
@@ -159,7 +211,14 @@ pub async fn run_contract(
                 Ok(()) => {}
             }
         }
-        for (expectation, result) in results {
+        for (expectation, Evaluated { result, observations }) in results {
+            observed.extend(observations.into_iter().map(|(at, observation)| Observed {
+                contract: contract.name.clone(),
+                step: index,
+                request: format!("{} {}", sent.method, sent.path),
+                at,
+                observation,
+            }));
             if keep(expectation.rule) {
                 checks.push(Check {
                     rule: expectation.rule,
@@ -209,7 +268,7 @@ pub async fn run_contract(
             outcome,
         });
     }
-    Ok(ContractRun { checks, exchanges })
+    Ok(ContractRun { checks, exchanges, observed })
 }
 
 fn skipped(source: &Source, step: &Step, expectation: &Expectation, reason: &str) -> Check {
@@ -307,6 +366,13 @@ fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> 
     form_urlencoded::Serializer::new(String::new())
 }
 
+/// One expectation against an answer: whether it holds, and the free values that
+/// depart from what was observed when recorded (where, what).
+struct Evaluated {
+    result: Result<(), Failure>,
+    observations: Vec<(String, matcher::Observation)>,
+}
+
 /// Checks one expectation against an answer.
 fn evaluate(
     session: &Session,
@@ -315,15 +381,38 @@ fn evaluate(
     json: Option<&Value>,
     vars: &Vars,
     sent: &Sent,
+    context: matcher::Context,
+) -> Evaluated {
+    let mut observations = Vec::new();
+    let result = evaluate_into(session, expectation, response, json, vars, sent, context, &mut observations);
+    Evaluated { result, observations }
+}
+
+#[expect(clippy::too_many_arguments, reason = "evaluate's arguments and where the observations go")]
+fn evaluate_into(
+    session: &Session,
+    expectation: &Expectation,
+    response: &RawResponse,
+    json: Option<&Value>,
+    vars: &Vars,
+    sent: &Sent,
+    context: matcher::Context,
+    observations: &mut Vec<(String, matcher::Observation)>,
 ) -> Result<(), Failure> {
     let render = |value: &Value| template::render(value, vars).map_err(|template::Undefined(name)| name);
     let mut problems = Vec::new();
+    let mut matched = |expected: &Value, actual: Option<&Value>, at: &dyn Fn(&str) -> String| {
+        let found = matcher::diff_in(expected, actual, context);
+        observations.extend(found.observations.into_iter().map(|observation| (at(&observation.path), observation)));
+        found.mismatches
+    };
     let mut expected_parts = Vec::new();
     if let Some(status) = &expectation.status {
         match render(status) {
             Ok(status) => {
                 expected_parts.push(format!("status {status}"));
-                for mismatch in matcher::diff(&status, Some(&Value::from(response.status.as_u16()))) {
+                for mismatch in matched(&status, Some(&Value::from(response.status.as_u16())), &|_| "status".to_owned())
+                {
                     problems.push(format!(
                         "status: expected {}, found {}",
                         mismatch.expected,
@@ -335,13 +424,17 @@ fn evaluate(
         }
     }
     if let Some(content_type) = &expectation.content_type {
-        let found = response.content_type().map(|value| Value::String(value.to_owned()));
+        // Media type parameters are free (PROFILE.md): matchers see the essence.
+        let found = response
+            .content_type()
+            .and_then(|value| value.split(';').next())
+            .map(|essence| Value::String(essence.trim().to_owned()));
         let ok = match content_type {
             Value::String(wanted) => response
                 .content_type()
                 .and_then(|value| value.split(';').next())
                 .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(wanted)),
-            matcher => matcher::matches(matcher, found.as_ref()),
+            matcher => matched(matcher, found.as_ref(), &|_| "content type".to_owned()).is_empty(),
         };
         expected_parts.push(format!("content type {content_type}"));
         if !ok {
@@ -356,7 +449,7 @@ fn evaluate(
             .map(|value| Value::String(value.to_owned()));
         match render(wanted) {
             Ok(wanted) => {
-                for mismatch in matcher::diff(&wanted, found.as_ref()) {
+                for mismatch in matched(&wanted, found.as_ref(), &|_| format!("header {name}")) {
                     problems.push(format!("header {name}: expected {}, found {}", mismatch.expected, mismatch.actual));
                 }
             }
@@ -369,7 +462,9 @@ fn evaluate(
             (Ok(_), None) => problems.push("the body is not JSON".to_owned()),
             (Ok(body), Some(json)) => {
                 expected_parts.push(format!("body {}", truncate(&session.redact_json(&body).to_string(), 1000)));
-                for mismatch in matcher::diff(&body, Some(json)) {
+                for mismatch in
+                    matched(&body, Some(json), &|path| if path.is_empty() { "/".to_owned() } else { path.to_owned() })
+                {
                     problems.push(session.redact(&mismatch.to_string()));
                 }
             }
