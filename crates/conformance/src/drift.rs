@@ -11,9 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use reportcheck_model::decide::Operation;
-use reportcheck_model::freedom::{self, Comparison, Freedom};
-use reportcheck_model::rule_check::Violation;
-use reportcheck_model::rules::Rule;
+use reportcheck_model::freedom::{self, Comparison};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -65,64 +63,6 @@ pub struct Drift {
     pub expected: String,
     pub seen: String,
     pub count: usize,
-}
-
-/// TEMPORARY, until the model says it (wanted: `decide::Operation::profile_statuses()`):
-/// the statuses a conformant server may answer for `operation` beyond the spec's list,
-/// read off the violations the decider can reject it with (and the freedoms over their
-/// statuses). 401 is AUTH-3's for every operation; 413 is the reading of ARCHITECTURE.md
-/// for oversized bodies.
-fn profile_statuses(operation: Operation) -> BTreeSet<u16> {
-    let unknown = operation.unknown_report_rule();
-    let by_id = || {
-        vec![Violation::malformed_id(""), Violation::not_found(unknown, "report"), Violation::foreign_report(unknown)]
-    };
-    let violations = match operation {
-        Operation::IssueToken | Operation::GetClient => vec![],
-        Operation::CreateReport => vec![
-            Violation::media_type(Rule::Crt5, ""),
-            Violation::schema(Rule::Crt4, ""),
-            Violation::business(Rule::Crt2, ""),
-            Violation::forbidden(Rule::Crt6),
-        ],
-        Operation::GetReport | Operation::ListStoredReports => by_id(),
-        Operation::UpdateReport => {
-            let mut violations = by_id();
-            violations.extend([
-                Violation::media_type(Rule::Upd8, ""),
-                Violation::schema(Rule::Upd5, ""),
-                Violation::business(Rule::Upd1, ""),
-            ]);
-            violations
-        }
-        Operation::DeleteReport => {
-            let mut violations = by_id();
-            violations.extend([Violation::schema(Rule::Del2, ""), Violation::version_conflict(Rule::Del3, "")]);
-            violations
-        }
-        Operation::ListReports => vec![Violation::not_found(Rule::Lst1, "tenant"), Violation::forbidden(Rule::Sec1)],
-        Operation::DownloadStoredReport => {
-            let mut violations = by_id();
-            violations.push(Violation::not_found(Rule::Sto4, "stored report"));
-            violations
-        }
-    };
-    let mut statuses: BTreeSet<u16> = [401].into();
-    if matches!(operation, Operation::CreateReport | Operation::UpdateReport) {
-        statuses.insert(413);
-    }
-    let mut free = vec![];
-    for violation in &violations {
-        statuses.insert(violation.status);
-        free.extend(violation.freedom);
-    }
-    if operation == Operation::DownloadStoredReport {
-        free.push(Freedom::UnsavedDownload);
-    }
-    for freedom in free {
-        statuses.extend((400..600).filter(|status| freedom.admits_status(0, *status)));
-    }
-    statuses
 }
 
 /// The schemas the model reads, by name, and a round trip through the model type.
@@ -210,7 +150,7 @@ fn analyze_one(spec: &Spec, exchange: &Recorded, found: &mut Found) {
     let status = exchange.response.status.as_u16();
     let label = format!("{method} {} -> {status}", operation.template);
     let allowed = operation.documents(status)
-        || Operation::find(method, path).is_some_and(|operation| profile_statuses(operation).contains(&status));
+        || Operation::find(method, path).is_some_and(|operation| operation.profile_statuses().contains(&status));
     if !allowed {
         let documented: Vec<String> = operation.responses.iter().map(|(status, _)| status.to_string()).collect();
         found.add(Class::Breaking, Kind::UndocumentedStatus, &label, "", documented.join(", "), status.to_string());

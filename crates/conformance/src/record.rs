@@ -262,11 +262,10 @@ fn recorded_contract(
     contract
 }
 
-/// TEMPORARY, until the model's freedoms table covers it: fields whose values are data
-/// of a generated file, not a choice the profile pins or frees (a stored report's `size`
-/// follows its content, which holds the run's ids and dates). Recorded by type only.
-/// The model should have a freedom for it (e.g. `stored-file-size`) in `freedom::FIELDS`.
-const TEMPORARY_DATA_FIELDS: &[(&str, &str)] = &[("storedReportParams", "/items/*/size")];
+/// Fields whose values are data of a generated file, not a choice the profile pins or
+/// frees (a stored report's `size` follows its content, which holds the run's ids and
+/// dates). Recorded by type only.
+const DATA_FIELDS: &[(&str, &str)] = &[("storedReportParams", "/items/*/size")];
 
 /// A JSON pointer with its array indices as `*`.
 fn normalize(pointer: &str) -> String {
@@ -318,7 +317,7 @@ impl Recording<'_> {
             };
         }
         if let Some(schema) = self.schema
-            && TEMPORARY_DATA_FIELDS.contains(&(schema, normalize(pointer).as_str()))
+            && DATA_FIELDS.contains(&(schema, normalize(pointer).as_str()))
         {
             return Some(json!({"$type": type_name(value)}));
         }

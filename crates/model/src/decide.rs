@@ -11,7 +11,7 @@
 //! decision with one violation; the business rules report all they find, and any of them
 //! is a conformant answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::Value;
@@ -118,6 +118,70 @@ impl Operation {
             _ => return None,
         };
         operation.method().as_str().eq_ignore_ascii_case(method).then_some(operation)
+    }
+
+    /// The statuses a conformant server may answer for `operation` beyond the spec's list,
+    /// read off the violations the decider can reject it with (and the freedoms over their
+    /// statuses). 401 is AUTH-3's for every operation; 413 is the reading of ARCHITECTURE.md
+    /// for oversized bodies.
+    pub fn profile_statuses(self) -> BTreeSet<u16> {
+        let operation = self;
+        let unknown = operation.unknown_report_rule();
+        let by_id = || {
+            vec![
+                Violation::malformed_id(""),
+                Violation::not_found(unknown, "report"),
+                Violation::foreign_report(unknown),
+            ]
+        };
+        let violations = match operation {
+            Operation::IssueToken | Operation::GetClient => vec![],
+            Operation::CreateReport => vec![
+                Violation::media_type(Rule::Crt5, ""),
+                Violation::schema(Rule::Crt4, ""),
+                Violation::business(Rule::Crt2, ""),
+                Violation::forbidden(Rule::Crt6),
+            ],
+            Operation::GetReport | Operation::ListStoredReports => by_id(),
+            Operation::UpdateReport => {
+                let mut violations = by_id();
+                violations.extend([
+                    Violation::media_type(Rule::Upd8, ""),
+                    Violation::schema(Rule::Upd5, ""),
+                    Violation::business(Rule::Upd1, ""),
+                ]);
+                violations
+            }
+            Operation::DeleteReport => {
+                let mut violations = by_id();
+                violations.extend([Violation::schema(Rule::Del2, ""), Violation::version_conflict(Rule::Del3, "")]);
+                violations
+            }
+            Operation::ListReports => {
+                vec![Violation::not_found(Rule::Lst1, "tenant"), Violation::forbidden(Rule::Sec1)]
+            }
+            Operation::DownloadStoredReport => {
+                let mut violations = by_id();
+                violations.push(Violation::not_found(Rule::Sto4, "stored report"));
+                violations
+            }
+        };
+        let mut statuses: BTreeSet<u16> = [401].into();
+        if matches!(operation, Operation::CreateReport | Operation::UpdateReport) {
+            statuses.insert(413);
+        }
+        let mut free = vec![];
+        for violation in &violations {
+            statuses.insert(violation.status);
+            free.extend(violation.freedom);
+        }
+        if operation == Operation::DownloadStoredReport {
+            free.push(Freedom::UnsavedDownload);
+        }
+        for freedom in free {
+            statuses.extend((400..600).filter(|status| freedom.admits_status(0, *status)));
+        }
+        statuses
     }
 
     /// The rule an unknown report id breaks on this operation.

@@ -279,6 +279,7 @@ pub const FIELDS: &[(&str, &str, Freedom)] = &[
     ("storedReportParams", "/items/*/id", Freedom::ReportId),
     ("storedReportParams", "/items/*/created_at", Freedom::TimestampOffset),
     ("uuidList", "/items", Freedom::ListOrder),
+    ("client", "/created_at", Freedom::TimestampOffset),
 ];
 
 /// The freedom that applies to `pointer` of a `schema` answer whatever the request was.

@@ -18,7 +18,7 @@ pub fn render(session: &Session, sent: &[Sent], seed: u64, today: Date) -> Strin
     let steps: Vec<Step> = sent.iter().enumerate().map(|(index, sent)| step(index, sent, &vars)).collect();
     let contract = Contract {
         schema: None,
-        name: String::new(),
+        name: format!("minimal-failure-seed-{seed}"),
         description: format!(
             "A minimal failing sequence found by the property tests (seed {seed}, server date {}).",
             reportcheck_model::date::format_day(today)
@@ -57,12 +57,30 @@ fn step(index: usize, sent: &Sent, vars: &Vars) -> Step {
         text: None,
         form: None,
     };
-    let capture = sent.creates.iter().map(|label| (label.clone(), "/id".to_owned())).collect();
+    // The report this step targets (or creates), for version captures.
+    let label = sent.creates.clone().or_else(|| {
+        let start = sent.template.find("{{r")? + 2;
+        let end = start + sent.template[start..].find("}}")?;
+        Some(sent.template[start..end].to_owned())
+    });
+    let mut expectation = expectation(&sent.decision, vars);
+    let mut capture: BTreeMap<String, String> =
+        sent.creates.iter().map(|label| (label.clone(), "/id".to_owned())).collect();
+    if let Some(label) = &label {
+        let writes = matches!(sent.decision, Decision::Created { .. } | Decision::Updated { .. });
+        if writes && (200..300).contains(&sent.status) {
+            capture.insert(format!("v{label}"), "/version".to_owned());
+        }
+        // UPD-7: a successful PUT answers a greater version than the one before.
+        if let (Decision::Updated { .. }, Some(Value::Object(body))) = (&sent.decision, expectation.body.as_mut()) {
+            body.insert("version".to_owned(), json!({"$gt": format!("{{{{v{label}}}}}")}));
+        }
+    }
     Step {
         name: format!("step {}", index + 1),
         party: sent.party,
         request,
-        expect: vec![expectation(&sent.decision, vars)],
+        expect: vec![expectation],
         capture,
         poll: None,
     }

@@ -235,10 +235,10 @@ impl<'s> World<'s> {
         );
         let request = RawRequest::new(reqwest::Method::POST, "/reports").json(body);
         let (status, answer) = self.exchange(Party::A, request, Some(body.clone()), decision).await?;
-        if let Some(report) = self.adopt(status, answer.as_ref(), Some(slot)) {
-            if let Some(sent) = self.sent.last_mut() {
-                sent.creates = self.labels.get(&report.id).cloned();
-            }
+        if let Some(report) = self.adopt(status, answer.as_ref(), Some(slot))
+            && let Some(sent) = self.sent.last_mut()
+        {
+            sent.creates = self.labels.get(&report.id).cloned();
         }
         Ok(())
     }
