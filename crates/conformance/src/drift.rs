@@ -85,14 +85,6 @@ fn model_round_trip(schema: &str, body: &Value) -> Option<Result<Value, String>>
     })
 }
 
-fn normalize(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .map(|segment| if segment.parse::<usize>().is_ok() { "*" } else { segment })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// What makes two findings the same: class, kind, operation, normalized path.
 type DriftKey = (Class, Kind, String, String);
 
@@ -110,7 +102,7 @@ impl Found {
         expected: impl Into<String>,
         seen: impl Into<String>,
     ) {
-        let entry = self.0.entry((class, kind, operation.to_owned(), normalize(path))).or_insert((
+        let entry = self.0.entry((class, kind, operation.to_owned(), freedom::pattern(path))).or_insert((
             expected.into(),
             seen.into(),
             0,

@@ -4,7 +4,7 @@
 //! no longer accepts what servers send shows at once.
 
 use reportcheck_client::{Client, ClientOptions, Credentials, Error as ClientError, RetryPolicy};
-use reportcheck_model::{Id, ReportPost, ReportPut, Rule};
+use reportcheck_model::{Id, Operation, ReportPost, ReportPut, Rule};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -139,17 +139,7 @@ fn operation_rule(operation: &str, status: u16) -> Option<Rule> {
     if status >= 400 {
         return Some(Rule::Err1);
     }
-    Some(match operation {
-        "FetchReport" => Rule::Get1,
-        "UpdateReport" => Rule::Upd6,
-        "CreateReport" => Rule::Crt1,
-        "DeleteReport" => Rule::Del1,
-        "FetchTenantReports" => Rule::Lst1,
-        "FetchStoredReports" => Rule::Sto1,
-        "DownloadStoredReport" => Rule::Sto3,
-        "FetchClient" => Rule::Auth4,
-        _ => return None,
-    })
+    Operation::ALL.iter().find(|known| known.id() == operation).map(|known| known.success_rule())
 }
 
 fn check(rule: Rule, name: &str, exchange: &Recorded, problem: Option<String>) -> Check {

@@ -216,7 +216,7 @@ fn recorded_contract(
                         free_by_report.insert(id.to_owned(), free.clone());
                     }
                 }
-                Some(Operation::GetReport | Operation::UpdateReport) => {
+                Some(Operation::FetchReport | Operation::UpdateReport) => {
                     let id = path.split('?').next().unwrap_or_default().trim_matches('/').split('/').nth(1);
                     free = id.and_then(|id| free_by_report.get(id)).cloned().unwrap_or_default();
                 }
@@ -267,15 +267,6 @@ fn recorded_contract(
 /// dates). Recorded by type only.
 const DATA_FIELDS: &[(&str, &str)] = &[("storedReportParams", "/items/*/size")];
 
-/// A JSON pointer with its array indices as `*`.
-fn normalize(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .map(|segment| if segment.parse::<usize>().is_ok() { "*" } else { segment })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// `{"$free": {"as": <freedom>, "observed": <value>}}`.
 fn free_matcher(freedom: Freedom, observed: &Value) -> Value {
     json!({"$free": {"as": freedom.id(), "observed": observed}})
@@ -317,7 +308,7 @@ impl Recording<'_> {
             };
         }
         if let Some(schema) = self.schema
-            && DATA_FIELDS.contains(&(schema, normalize(pointer).as_str()))
+            && DATA_FIELDS.contains(&(schema, freedom::pattern(pointer).as_str()))
         {
             return Some(json!({"$type": type_name(value)}));
         }

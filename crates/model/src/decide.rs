@@ -27,14 +27,14 @@ use crate::rules::Rule;
 /// The operations of the API, by their `openapi.json` operation ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operation {
-    IssueToken,
-    GetClient,
+    RequestTokens,
+    FetchClient,
     CreateReport,
-    GetReport,
+    FetchReport,
     UpdateReport,
     DeleteReport,
-    ListReports,
-    ListStoredReports,
+    FetchTenantReports,
+    FetchStoredReports,
     DownloadStoredReport,
 }
 
@@ -66,20 +66,50 @@ impl fmt::Display for Method {
 
 impl Operation {
     pub const ALL: &'static [Operation] = &[
-        Operation::IssueToken,
-        Operation::GetClient,
+        Operation::RequestTokens,
+        Operation::FetchClient,
         Operation::CreateReport,
-        Operation::GetReport,
+        Operation::FetchReport,
         Operation::UpdateReport,
         Operation::DeleteReport,
-        Operation::ListReports,
-        Operation::ListStoredReports,
+        Operation::FetchTenantReports,
+        Operation::FetchStoredReports,
         Operation::DownloadStoredReport,
     ];
 
+    /// The `operationId` in `openapi.json`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Operation::RequestTokens => "RequestTokens",
+            Operation::FetchClient => "FetchClient",
+            Operation::CreateReport => "CreateReport",
+            Operation::FetchReport => "FetchReport",
+            Operation::UpdateReport => "UpdateReport",
+            Operation::DeleteReport => "DeleteReport",
+            Operation::FetchTenantReports => "FetchTenantReports",
+            Operation::FetchStoredReports => "FetchStoredReports",
+            Operation::DownloadStoredReport => "DownloadStoredReport",
+        }
+    }
+
+    /// The rule a successful answer of this operation answers to.
+    pub fn success_rule(self) -> Rule {
+        match self {
+            Operation::RequestTokens => Rule::Auth1,
+            Operation::FetchClient => Rule::Auth4,
+            Operation::CreateReport => Rule::Crt1,
+            Operation::FetchReport => Rule::Get1,
+            Operation::UpdateReport => Rule::Upd6,
+            Operation::DeleteReport => Rule::Del1,
+            Operation::FetchTenantReports => Rule::Lst1,
+            Operation::FetchStoredReports => Rule::Sto1,
+            Operation::DownloadStoredReport => Rule::Sto3,
+        }
+    }
+
     pub fn method(self) -> Method {
         match self {
-            Operation::IssueToken | Operation::CreateReport => Method::Post,
+            Operation::RequestTokens | Operation::CreateReport => Method::Post,
             Operation::UpdateReport => Method::Put,
             Operation::DeleteReport => Method::Delete,
             _ => Method::Get,
@@ -89,12 +119,12 @@ impl Operation {
     /// The path template below `/api/2`.
     pub fn template(self) -> &'static str {
         match self {
-            Operation::IssueToken => "/idp/token",
-            Operation::GetClient => "/clients/{client_id}",
+            Operation::RequestTokens => "/idp/token",
+            Operation::FetchClient => "/clients/{client_id}",
             Operation::CreateReport => "/reports",
-            Operation::GetReport | Operation::UpdateReport | Operation::DeleteReport => "/reports/{report_id}",
-            Operation::ListReports => "/tenants/{tenant_id}/reports",
-            Operation::ListStoredReports => "/reports/{report_id}/stored",
+            Operation::FetchReport | Operation::UpdateReport | Operation::DeleteReport => "/reports/{report_id}",
+            Operation::FetchTenantReports => "/tenants/{tenant_id}/reports",
+            Operation::FetchStoredReports => "/reports/{report_id}/stored",
             Operation::DownloadStoredReport => "/reports/{report_id}/stored/{stored_id}",
         }
     }
@@ -104,16 +134,16 @@ impl Operation {
         let path = path.split('?').next().unwrap_or_default();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let operation = match segments.as_slice() {
-            ["idp", "token"] => Operation::IssueToken,
-            ["clients", _] => Operation::GetClient,
+            ["idp", "token"] => Operation::RequestTokens,
+            ["clients", _] => Operation::FetchClient,
             ["reports"] => Operation::CreateReport,
             ["reports", _] => match method.to_ascii_uppercase().as_str() {
                 "PUT" => Operation::UpdateReport,
                 "DELETE" => Operation::DeleteReport,
-                _ => Operation::GetReport,
+                _ => Operation::FetchReport,
             },
-            ["tenants", _, "reports"] => Operation::ListReports,
-            ["reports", _, "stored"] => Operation::ListStoredReports,
+            ["tenants", _, "reports"] => Operation::FetchTenantReports,
+            ["reports", _, "stored"] => Operation::FetchStoredReports,
             ["reports", _, "stored", _] => Operation::DownloadStoredReport,
             _ => return None,
         };
@@ -135,14 +165,14 @@ impl Operation {
             ]
         };
         let violations = match operation {
-            Operation::IssueToken | Operation::GetClient => vec![],
+            Operation::RequestTokens | Operation::FetchClient => vec![],
             Operation::CreateReport => vec![
                 Violation::media_type(Rule::Crt5, ""),
                 Violation::schema(Rule::Crt4, ""),
                 Violation::business(Rule::Crt2, ""),
                 Violation::forbidden(Rule::Crt6),
             ],
-            Operation::GetReport | Operation::ListStoredReports => by_id(),
+            Operation::FetchReport | Operation::FetchStoredReports => by_id(),
             Operation::UpdateReport => {
                 let mut violations = by_id();
                 violations.extend([
@@ -157,7 +187,7 @@ impl Operation {
                 violations.extend([Violation::schema(Rule::Del2, ""), Violation::version_conflict(Rule::Del3, "")]);
                 violations
             }
-            Operation::ListReports => {
+            Operation::FetchTenantReports => {
                 vec![Violation::not_found(Rule::Lst1, "tenant"), Violation::forbidden(Rule::Sec1)]
             }
             Operation::DownloadStoredReport => {
@@ -189,7 +219,7 @@ impl Operation {
         match self {
             Operation::UpdateReport => Rule::Upd8,
             Operation::DeleteReport => Rule::Del4,
-            Operation::ListStoredReports | Operation::DownloadStoredReport => Rule::Sto4,
+            Operation::FetchStoredReports | Operation::DownloadStoredReport => Rule::Sto4,
             _ => Rule::Get2,
         }
     }
@@ -219,11 +249,11 @@ impl Request<'_> {
     pub fn operation(&self) -> Operation {
         match self {
             Request::Create { .. } => Operation::CreateReport,
-            Request::Get { .. } => Operation::GetReport,
+            Request::Get { .. } => Operation::FetchReport,
             Request::Update { .. } => Operation::UpdateReport,
             Request::Delete { .. } => Operation::DeleteReport,
-            Request::List { .. } => Operation::ListReports,
-            Request::Stored { .. } => Operation::ListStoredReports,
+            Request::List { .. } => Operation::FetchTenantReports,
+            Request::Stored { .. } => Operation::FetchStoredReports,
             Request::Download { .. } => Operation::DownloadStoredReport,
         }
     }

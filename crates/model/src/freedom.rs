@@ -282,13 +282,18 @@ pub const FIELDS: &[(&str, &str, Freedom)] = &[
     ("client", "/created_at", Freedom::TimestampOffset),
 ];
 
-/// The freedom that applies to `pointer` of a `schema` answer whatever the request was.
-pub fn field_freedom(schema: &str, pointer: &str) -> Option<Freedom> {
-    let normalized: String = pointer
+/// A JSON pointer with its array indices as `*`, as [`FIELDS`] writes them.
+pub fn pattern(pointer: &str) -> String {
+    pointer
         .split('/')
         .map(|segment| if segment.parse::<usize>().is_ok() { "*" } else { segment })
         .collect::<Vec<_>>()
-        .join("/");
+        .join("/")
+}
+
+/// The freedom that applies to `pointer` of a `schema` answer whatever the request was.
+pub fn field_freedom(schema: &str, pointer: &str) -> Option<Freedom> {
+    let normalized = pattern(pointer);
     FIELDS.iter().find(|(in_schema, at, _)| *in_schema == schema && *at == normalized).map(|(_, _, freedom)| *freedom)
 }
 

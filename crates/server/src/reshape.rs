@@ -83,7 +83,7 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
             }
         }
         if variation(Freedom::ListExtraMembers)
-            && operation == Some(Operation::ListReports)
+            && operation == Some(Operation::FetchTenantReports)
             && status.is_success()
             && let Some(count) = object.get("items").and_then(Value::as_array).map(Vec::len)
         {
