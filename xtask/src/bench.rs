@@ -28,6 +28,9 @@ pub struct Args {
     /// Property-test cases per seed in that run.
     #[arg(long, default_value_t = 500)]
     seed_cases: u32,
+    /// Only the time to verdict over added latency (skips throughput and the seeds).
+    #[arg(long)]
+    latency_only: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -40,17 +43,127 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .args(["--reports", &args.reports.to_string()])
             .args(["--seeds", &args.seeds.to_string()])
             .args(["--seed-cases", &args.seed_cases.to_string()])
+            .args(args.latency_only.then_some("--latency-only"))
             .status()
             .context("cannot run the release build")?;
         return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(2) });
     }
-    let server = ServerProcess::start()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if args.latency_only {
+        runtime.block_on(latency())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let server = ServerProcess::start()?;
     let result = runtime.block_on(measure(&server, &args));
     drop(server);
     result?;
     runtime.block_on(harness(&args))?;
+    runtime.block_on(latency())?;
     runtime.block_on(no_false_alarms(&args))
+}
+
+/// Time to verdict of the default run when every answer comes this much later: the
+/// embedded server behind an in-process proxy that holds each answer back.
+async fn latency() -> anyhow::Result<()> {
+    use reportcheck_conformance::{RunOptions, Target, credentials};
+
+    println!("time to verdict over added latency (default run: contracts, parallel updates, property tests)");
+    println!("  {:>8}  {:>9}  {:>8}  {:>9}  {:>15}", "latency", "verdict", "requests", "failures", "critical path");
+    for delay in [0u64, 50, 200] {
+        let server = reportcheck_server::spawn(reportcheck_server::Config::default()).await?;
+        let upstream = server.base_url().trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
+        let proxy = DelayingProxy::start(upstream, Duration::from_millis(delay)).await?;
+        let clients = &server.fixture().clients;
+        let credentials = |index: usize| {
+            clients.get(index).map(|client| credentials(client.client_id.to_string(), client.client_secret.expose()))
+        };
+        let target = Target::Remote {
+            base_url: format!("http://{}/api/2", proxy.addr),
+            client: credentials(0).context("the fixture has a client")?,
+            second: credentials(1),
+        };
+        let report = reportcheck_conformance::run(RunOptions { seed: Some(1), ..RunOptions::new(target) }).await?;
+        let wall = report.duration.as_secs_f64();
+        // The longest chain of requests that waited for each other, in round trips.
+        let path =
+            if delay == 0 { "-".to_owned() } else { format!("~{:.0} round trips", wall * 1000.0 / delay as f64) };
+        println!(
+            "  {:>6} ms  {:>7.2} s  {:>8}  {:>9}  {:>15}",
+            delay,
+            wall,
+            report.requests,
+            report.checks.iter().filter(|check| check.is_failed()).count(),
+            path
+        );
+        proxy.stop();
+    }
+    Ok(())
+}
+
+/// A TCP proxy on 127.0.0.1 that holds back the first bytes of every answer by `delay`:
+/// one added round-trip latency per request on a keep-alive connection.
+struct DelayingProxy {
+    addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DelayingProxy {
+    async fn start(upstream: String, delay: Duration) -> anyhow::Result<DelayingProxy> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    if let Ok(server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = relay(client, server, delay).await;
+                    }
+                });
+            }
+        });
+        Ok(DelayingProxy { addr, task })
+    }
+
+    fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Copies both ways; the first chunk of an answer after a request waits `delay`.
+async fn relay(client: tokio::net::TcpStream, server: tokio::net::TcpStream, delay: Duration) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let awaiting = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let requests = {
+        let awaiting = Arc::clone(&awaiting);
+        async move {
+            let mut buffer = vec![0u8; 64 * 1024];
+            loop {
+                let read = client_read.read(&mut buffer).await?;
+                if read == 0 {
+                    return server_write.shutdown().await;
+                }
+                awaiting.store(true, Ordering::SeqCst);
+                server_write.write_all(&buffer[..read]).await?;
+            }
+        }
+    };
+    let answers = async move {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let read = server_read.read(&mut buffer).await?;
+            if read == 0 {
+                return client_write.shutdown().await;
+            }
+            if awaiting.swap(false, Ordering::SeqCst) {
+                tokio::time::sleep(delay).await;
+            }
+            client_write.write_all(&buffer[..read]).await?;
+        }
+    };
+    tokio::try_join!(requests, answers).map(|_| ())
 }
 
 /// `--variations` over many seeds: every freedom of PROFILE.md at once, and no failure.
