@@ -32,4 +32,4 @@ pub use client::Client;
 pub use error::{Error, is_retryable_status};
 pub use options::{ClientOptions, Credentials, RetryPolicy, TokenAuthMethod};
 pub use reportcheck_model::Secret;
-pub use transport::{RawRequest, RawResponse, RequestAuth};
+pub use transport::{RawRequest, RawResponse, RequestAuth, retry_after};

@@ -14,7 +14,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::checks::{self, Exchange};
-use crate::contract::{AuthMode, Case, Expectation, LoadedContract, Party, Requirement, Step};
+use crate::contract::{AuthMode, Case, Expectation, LoadedContract, Party, Poll, Requirement, Step};
 use crate::error::Error;
 use crate::matcher;
 use crate::openapi::Spec;
@@ -175,6 +175,7 @@ pub async fn run_contract(
             let timeout = Duration::from_millis(poll.timeout_ms);
             Instant::now() + selection.max_poll.map_or(timeout, |cap| cap.min(timeout))
         });
+        let mut attempt = 0;
         let (response, json, results) = loop {
             let response = session.send(side, &request).await?;
             let json: Option<Value> = serde_json::from_slice(&response.body).ok();
@@ -188,7 +189,9 @@ pub async fn run_contract(
             let done = results.iter().all(|(_, result)| result.result.is_ok());
             match (deadline, step.poll) {
                 (Some(deadline), Some(poll)) if !done && Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(poll.interval_ms)).await;
+                    let wait = poll_wait(poll, attempt, reportcheck_client::retry_after(&response.headers));
+                    tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
+                    attempt += 1;
                 }
                 _ => break (response, json, results),
             }
@@ -373,6 +376,18 @@ struct Evaluated {
     observations: Vec<(String, matcher::Observation)>,
 }
 
+/// The longest wait between two polls.
+const MAX_POLL_WAIT: Duration = Duration::from_secs(2);
+
+/// The wait before poll `attempt + 1`: the server's `Retry-After` when it sends one, else
+/// the contract's interval doubled on every attempt (a short first wait finds a fast
+/// server's result at once; a slow one is not hammered), at most [`MAX_POLL_WAIT`].
+fn poll_wait(poll: Poll, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    retry_after
+        .unwrap_or_else(|| Duration::from_millis(poll.interval_ms).saturating_mul(1 << attempt.min(16)))
+        .min(MAX_POLL_WAIT)
+}
+
 /// Checks one expectation against an answer.
 fn evaluate(
     session: &Session,
@@ -505,5 +520,19 @@ fn truncate(text: &str, limit: usize) -> String {
         text.to_owned()
     } else {
         format!("{}… ({} characters)", text.chars().take(limit).collect::<String>(), text.chars().count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_back_off_and_honour_retry_after() {
+        let poll = Poll { timeout_ms: 30_000, interval_ms: 50 };
+        let waits: Vec<u128> = (0..8).map(|attempt| poll_wait(poll, attempt, None).as_millis()).collect();
+        assert_eq!(waits, [50, 100, 200, 400, 800, 1600, 2000, 2000]);
+        assert_eq!(poll_wait(poll, 0, Some(Duration::from_secs(1))), Duration::from_secs(1));
+        assert_eq!(poll_wait(poll, 0, Some(Duration::from_secs(60))), MAX_POLL_WAIT);
     }
 }
