@@ -28,9 +28,22 @@ pub struct Args {
     /// Property-test cases per seed in that run.
     #[arg(long, default_value_t = 500)]
     seed_cases: u32,
-    /// Only the time to verdict over added latency (skips throughput and the seeds).
-    #[arg(long)]
-    latency_only: bool,
+    /// Run only one part (default: all of them).
+    #[arg(long, value_enum)]
+    only: Option<Part>,
+}
+
+/// The parts of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// The server's throughput and memory, and the client's overhead.
+    Server,
+    /// The harness: the default run, its request rate, property cases per second.
+    Harness,
+    /// Time to verdict over 0, 50 and 200 ms of added latency.
+    Latency,
+    /// No false alarm against every variation over many seeds.
+    Seeds,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -43,23 +56,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .args(["--reports", &args.reports.to_string()])
             .args(["--seeds", &args.seeds.to_string()])
             .args(["--seed-cases", &args.seed_cases.to_string()])
-            .args(args.latency_only.then_some("--latency-only"))
+            .args(
+                args.only
+                    .and_then(|part| clap::ValueEnum::to_possible_value(&part))
+                    .map(|value| format!("--only={}", value.get_name())),
+            )
             .status()
             .context("cannot run the release build")?;
         return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(2) });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    if args.latency_only {
-        runtime.block_on(latency())?;
-        return Ok(ExitCode::SUCCESS);
+    let runs = |part: Part| args.only.is_none_or(|only| only == part);
+    if runs(Part::Server) {
+        let server = ServerProcess::start()?;
+        let result = runtime.block_on(measure(&server, &args));
+        drop(server);
+        result?;
     }
-    let server = ServerProcess::start()?;
-    let result = runtime.block_on(measure(&server, &args));
-    drop(server);
-    result?;
-    runtime.block_on(harness(&args))?;
-    runtime.block_on(latency())?;
-    runtime.block_on(no_false_alarms(&args))
+    if runs(Part::Harness) {
+        runtime.block_on(harness(&args))?;
+    }
+    if runs(Part::Latency) {
+        runtime.block_on(latency())?;
+    }
+    if runs(Part::Seeds) {
+        return runtime.block_on(no_false_alarms(&args));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Time to verdict of the default run when every answer comes this much later: the
