@@ -12,6 +12,7 @@ pub mod concurrency;
 pub mod contract;
 pub mod drift;
 pub mod error;
+pub mod html;
 pub mod locate;
 pub mod matcher;
 pub mod mock;

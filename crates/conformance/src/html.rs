@@ -1,0 +1,237 @@
+//! The HTML report: one self-contained file (no script, no stylesheet or font from the
+//! network) with the verdict matrix by rule and source, every failure expandable with its
+//! redacted request, expectation and answer, the coverage table, and the target and seed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use reportcheck_model::Rule;
+
+use crate::Coverage;
+use crate::outcome::{Check, Outcome, RunReport, Source, Tally};
+
+/// The columns of the matrix: where checks come from.
+const COLUMNS: &[(&str, fn(&Source) -> bool)] = &[
+    ("contracts", |source| matches!(source, Source::Contract(_))),
+    ("built-in checks", |source| matches!(source, Source::Setup | Source::Mock(_))),
+    ("property tests", |source| matches!(source, Source::Property)),
+    ("UPD-9 (parallel updates)", |source| matches!(source, Source::Concurrency)),
+];
+
+/// The report as one HTML document. Every text in `report` is already redacted.
+pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String {
+    let tally = report.tally();
+    let (passed, failed, skipped) =
+        tally.values().fold((0, 0, 0), |(p, f, s), t| (p + t.passed, f + t.failed, s + t.skipped));
+    let verdict = if report.exit_code() == 0 { "passed" } else { "failed" };
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>reportcheck: {verdict}</title>\
+         <style>{STYLE}</style></head><body>\n<h1>reportcheck conformance: <span class=\"{verdict}\" id=\"verdict\">{verdict}</span></h1>\n\
+         <dl id=\"run\"><dt>target</dt><dd id=\"target\">{}</dd><dt>seed</dt><dd id=\"seed\">{}</dd>\
+         <dt>profile</dt><dd>{:?}</dd><dt>requests</dt><dd>{}</dd><dt>duration</dt><dd>{:.2} s</dd>\
+         <dt>checks</dt><dd id=\"totals\">{passed} passed, {failed} failed, {skipped} skipped</dd></dl>\n",
+        escape(&report.target),
+        report.seed,
+        report.profile,
+        report.requests,
+        report.duration.as_secs_f64(),
+    );
+    matrix(&mut html, report);
+    failures(&mut html, report);
+    coverage_table(&mut html, coverage);
+    if !report.notes.is_empty() {
+        html.push_str("<h2>Notes</h2>\n<ul id=\"notes\">");
+        for note in &report.notes {
+            let _ = write!(html, "<li>{}</li>", escape(note));
+        }
+        html.push_str("</ul>\n");
+    }
+    html.push_str("</body></html>\n");
+    html
+}
+
+fn matrix(html: &mut String, report: &RunReport) {
+    html.push_str("<h2>Verdicts by rule and source</h2>\n<table id=\"matrix\"><thead><tr><th>rule</th><th>level</th>");
+    for (column, _) in COLUMNS {
+        let _ = write!(html, "<th>{column}</th>");
+    }
+    html.push_str("</tr></thead><tbody>\n");
+    for rule in Rule::ALL {
+        let checks: Vec<&Check> = report.checks.iter().filter(|check| check.rule == *rule).collect();
+        let _ = write!(
+            html,
+            "<tr id=\"rule-{id}\"><th title=\"{summary}\">{id}</th><td>{level}</td>",
+            id = rule.id(),
+            summary = escape(rule.summary()),
+            level = rule.level().as_str()
+        );
+        for (_, belongs) in COLUMNS {
+            let tally =
+                checks.iter().filter(|check| belongs(&check.source)).fold(Tally::default(), |mut tally, check| {
+                    match check.outcome {
+                        Outcome::Passed => tally.passed += 1,
+                        Outcome::Failed(_) => tally.failed += 1,
+                        Outcome::Skipped { .. } => tally.skipped += 1,
+                    }
+                    tally
+                });
+            let class = if tally.failed > 0 {
+                "failed"
+            } else if tally.passed > 0 {
+                "passed"
+            } else {
+                "none"
+            };
+            let _ = write!(
+                html,
+                "<td class=\"{class}\">{}</td>",
+                if class == "none" && tally.skipped == 0 {
+                    "–".to_owned()
+                } else {
+                    format!("{} / {} / {}", tally.passed, tally.failed, tally.skipped)
+                }
+            );
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody></table>\n<p class=\"legend\">passed / failed / skipped</p>\n");
+}
+
+fn failures(html: &mut String, report: &RunReport) {
+    html.push_str("<h2>Failures</h2>\n<div id=\"failures\">\n");
+    let mut any = false;
+    for check in &report.checks {
+        let Outcome::Failed(failure) = &check.outcome else { continue };
+        any = true;
+        let blocking = if report.blocks(check.rule) { "" } else { " (warning)" };
+        let _ = write!(
+            html,
+            "<details class=\"failure\" data-rule=\"{rule}\"><summary>{rule}{blocking}: {source} — {name}</summary>\
+             <p class=\"message\">{message}</p>",
+            rule = check.rule.id(),
+            source = escape(&check.source.to_string()),
+            name = escape(&check.name),
+            message = escape(&failure.message)
+        );
+        for (label, text) in
+            [("request", &failure.request), ("expected", &failure.expected), ("actual", &failure.actual)]
+        {
+            if let Some(text) = text {
+                let _ = write!(html, "<h3>{label}</h3><pre class=\"{label}\">{}</pre>", escape(text));
+            }
+        }
+        html.push_str("</details>\n");
+    }
+    if !any {
+        html.push_str("<p>None.</p>\n");
+    }
+    html.push_str("</div>\n");
+}
+
+fn coverage_table(html: &mut String, coverage: &BTreeMap<Rule, Coverage>) {
+    html.push_str(
+        "<h2>Coverage</h2>\n<table id=\"coverage\"><thead><tr><th>rule</th><th>positive cases</th>\
+         <th>negative cases</th><th>deviations caught</th></tr></thead><tbody>\n",
+    );
+    for (rule, entry) in coverage {
+        let list = |items: &[String]| if items.is_empty() { "NONE".to_owned() } else { escape(&items.join(", ")) };
+        let _ = write!(
+            html,
+            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            rule.id(),
+            list(&entry.positive),
+            list(&entry.negative),
+            list(&entry.faults)
+        );
+    }
+    html.push_str("</tbody></table>\n");
+}
+
+/// Text as HTML: the five characters with a meaning in markup and attributes.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}\
+table{border-collapse:collapse;margin-bottom:1rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}\
+td.failed,span.failed{background:#fdd;color:#900}td.passed,span.passed{background:#dfd;color:#060}td.none{color:#999}\
+details.failure{border:1px solid #e99;margin:.5rem 0;padding:.5rem}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}\
+dl#run{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}.legend{color:#666;font-size:.9em}";
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use scraper::{Html, Selector};
+
+    use super::*;
+    use crate::contract::Case;
+    use crate::outcome::{Failure, ProfileMode};
+
+    fn select<'a>(document: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+        let selector = Selector::parse(css).unwrap_or_else(|err| panic!("{css}: {err}"));
+        document.select(&selector).collect()
+    }
+
+    fn text(element: &scraper::ElementRef<'_>) -> String {
+        element.text().collect::<String>()
+    }
+
+    #[test]
+    fn the_report_parses_and_says_what_happened() {
+        let check =
+            |rule, source, outcome| Check { rule, source, name: "a <check>".to_owned(), case: Case::Positive, outcome };
+        let failure = Failure {
+            message: "UPD-2: the body changes parameters.formats & more".to_owned(),
+            request: Some("PUT /reports/1 {\"parameters\":{\"formats\":[\"html\"]}}".to_owned()),
+            expected: Some("400".to_owned()),
+            actual: Some("200".to_owned()),
+        };
+        let report = RunReport {
+            notes: vec!["a note".to_owned()],
+            target: "http://127.0.0.1:1/api/2".to_owned(),
+            profile: ProfileMode::Strict,
+            seed: 42,
+            requests: 7,
+            duration: Duration::from_millis(1500),
+            checks: vec![
+                check(Rule::Upd2, Source::Contract("update-fixed-parameters".to_owned()), Outcome::Passed),
+                check(Rule::Upd2, Source::Property, Outcome::Failed(failure)),
+                check(Rule::Upd9, Source::Concurrency, Outcome::Passed),
+                check(Rule::Auth4, Source::Setup, Outcome::Skipped { reason: "no tenant".to_owned() }),
+            ],
+        };
+        let coverage =
+            BTreeMap::from([(Rule::Upd2, Coverage { positive: vec!["x".to_owned()], ..Coverage::default() })]);
+        let document = Html::parse_document(&render(&report, &coverage));
+        assert_eq!(text(&select(&document, "#verdict")[0]), "failed");
+        assert_eq!(text(&select(&document, "#seed")[0]), "42");
+        assert_eq!(text(&select(&document, "#target")[0]), "http://127.0.0.1:1/api/2");
+        assert_eq!(text(&select(&document, "#totals")[0]), "2 passed, 1 failed, 1 skipped");
+        let upd2: Vec<String> = select(&document, "#rule-UPD-2 td").iter().map(text).collect();
+        assert_eq!(upd2, ["documented", "1 / 0 / 0", "–", "0 / 1 / 0", "–"]);
+        assert_eq!(select(&document, "#rule-UPD-9 td.passed").len(), 1);
+        assert_eq!(select(&document, "#matrix tbody tr").len(), Rule::ALL.len());
+        let failures = select(&document, "details.failure");
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].value().attr("data-rule"), Some("UPD-2"));
+        assert!(text(&select(&document, "details.failure pre.request")[0]).contains("\"formats\":[\"html\"]"));
+        assert!(text(&select(&document, "details.failure .message")[0]).ends_with("& more"));
+        assert_eq!(select(&document, "#coverage tbody tr").len(), 1);
+        // Self-contained: nothing is fetched.
+        assert!(select(&document, "script, link, img, iframe").is_empty());
+    }
+}
