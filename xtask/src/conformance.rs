@@ -90,8 +90,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             writable(path).with_context(|| format!("cannot write {flag} {}", path.display()))?;
         }
     }
+    let contracts = reportcheck_conformance::contract::load_dir(&args.contracts.contracts)?;
+    if contracts.is_empty() {
+        anyhow::bail!(
+            "{} holds no contract (*.json): is --contracts the right directory?",
+            args.contracts.contracts.display()
+        );
+    }
     if let Some(filter) = &args.filter {
-        let contracts = reportcheck_conformance::contract::load_dir(&args.contracts.contracts)?;
         let rule = reportcheck_model::Rule::ALL.iter().any(|rule| rule.id().starts_with(&filter.to_ascii_uppercase()));
         if !rule && !contracts.iter().any(|contract| contract.contract.name.contains(filter.as_str())) {
             anyhow::bail!("nothing selected: --filter {filter} matches no rule ID prefix and no contract name");
@@ -99,9 +105,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let stdout_lines: reportcheck_conformance::control::LineSink = Arc::new(|line: &str| println!("{line}"));
     let control = RunControl::default().with_lines(stdout_lines);
-    let mut client = reportcheck_client::ClientOptions::default();
-    client.request_timeout = Some(Duration::from_secs(args.request_timeout));
-    client.connect_timeout = Some(Duration::from_secs(args.request_timeout));
+    let client = reportcheck_client::ClientOptions {
+        request_timeout: Some(Duration::from_secs(args.request_timeout)),
+        connect_timeout: Some(Duration::from_secs(args.request_timeout)),
+        ..reportcheck_client::ClientOptions::default()
+    };
     let options = RunOptions {
         contracts: args.contracts.contracts,
         filter: args.filter,
@@ -158,10 +166,7 @@ fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8) -> u8 {
         return 1;
     }
     if totals.passed == 0 && totals.warnings == 0 {
-        eprintln!(
-            "error: nothing was checked: all {} selected checks were skipped (reasons above)",
-            totals.skipped
-        );
+        eprintln!("error: nothing was checked: all {} selected checks were skipped (reasons above)", totals.skipped);
         return 2;
     }
     if fail_on_skip && totals.skipped > 0 {
@@ -184,8 +189,7 @@ fn writable(path: &Path) -> anyhow::Result<()> {
 /// partial summary); a second one exits at once, naming the reports left behind.
 async fn on_signals(control: RunControl, signalled: Arc<AtomicU8>) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) =
-        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
     else {
         return;
     };

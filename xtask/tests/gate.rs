@@ -97,7 +97,8 @@ fn run_case(case: &Value, vars: &BTreeMap<&str, String>) -> Option<String> {
                 problems.push(format!("{path} holds {item:?}"));
             }
         }
-        let names: Vec<&str> = text.split("<testcase name=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+        let names: Vec<&str> =
+            text.split("<testcase name=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
         if wanted["absent_uuid"].as_bool() == Some(true) && names.iter().any(|name| has_uuid(name)) {
             problems.push(format!("{path}: a test name holds an id"));
         }

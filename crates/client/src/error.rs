@@ -126,7 +126,9 @@ pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     let mut message = parts.join(": ");
     let lower = message.to_ascii_lowercase();
-    if lower.contains("invalidcontenttype") || lower.contains("corrupt message") || lower.contains("wrong version number")
+    if lower.contains("invalidcontenttype")
+        || lower.contains("corrupt message")
+        || lower.contains("wrong version number")
     {
         message.push_str(" (the port does not speak TLS: is this an https URL for a plain-http server?)");
     }
@@ -136,7 +138,11 @@ pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
 /// `text` with every occurrence of `secret` replaced; an empty secret redacts nothing
 /// (replacing "" would put the placeholder between every character).
 pub(crate) fn redact_value(text: &str, secret: &str) -> String {
-    if secret.trim().is_empty() { text.to_owned() } else { text.replace(secret, reportcheck_model::Secret::PLACEHOLDER) }
+    if secret.trim().is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(secret, reportcheck_model::Secret::PLACEHOLDER)
+    }
 }
 
 /// 429, 502, 503 and 504: the server says "not now".

@@ -165,7 +165,13 @@ impl Transport {
     /// The bearer token: the cached one, or a fresh fetch.
     pub(crate) async fn token(&self) -> Result<std::sync::Arc<Secret>, Error> {
         self.tokens
-            .get(&self.http, &self.token_url, &self.credentials, self.options.refresh_margin, self.options.request_timeout)
+            .get(
+                &self.http,
+                &self.token_url,
+                &self.credentials,
+                self.options.refresh_margin,
+                self.options.request_timeout,
+            )
             .await
     }
 

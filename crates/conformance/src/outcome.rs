@@ -122,10 +122,7 @@ fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S
     serializer.serialize_f64(duration.as_secs_f64())
 }
 
-fn seconds_map<S: serde::Serializer>(
-    durations: &BTreeMap<String, Duration>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+fn seconds_map<S: serde::Serializer>(durations: &BTreeMap<String, Duration>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_map(durations.iter().map(|(name, duration)| (name, duration.as_secs_f64())))
 }
 
@@ -323,12 +320,9 @@ impl RunReport {
         use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
         let timestamp = {
             let since = self.started_at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-            chrono::DateTime::from_timestamp(
-                i64::try_from(since.as_secs()).unwrap_or_default(),
-                since.subsec_nanos(),
-            )
-            .unwrap_or_default()
-            .fixed_offset()
+            chrono::DateTime::from_timestamp(i64::try_from(since.as_secs()).unwrap_or_default(), since.subsec_nanos())
+                .unwrap_or_default()
+                .fixed_offset()
         };
         let mut report = Report::new("reportcheck");
         report.set_timestamp(timestamp);

@@ -51,12 +51,8 @@ impl RuleStream {
                 *count = count.saturating_sub(1);
             }
         }
-        let done: Vec<Rule> = self
-            .tally
-            .keys()
-            .filter(|rule| self.pending.get(rule).is_none_or(|count| *count == 0))
-            .copied()
-            .collect();
+        let done: Vec<Rule> =
+            self.tally.keys().filter(|rule| self.pending.get(rule).is_none_or(|count| *count == 0)).copied().collect();
         for rule in done {
             self.print(rule);
         }
@@ -74,7 +70,8 @@ impl RuleStream {
         if self.printed.insert(rule)
             && let Some(tally) = self.tally.get(&rule)
         {
-            let blocks = self.profile == ProfileMode::Strict || rule.level() == reportcheck_model::rules::Level::Documented;
+            let blocks =
+                self.profile == ProfileMode::Strict || rule.level() == reportcheck_model::rules::Level::Documented;
             self.control.line(&rule_line(rule, *tally, blocks));
         }
     }
