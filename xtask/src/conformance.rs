@@ -1,11 +1,15 @@
-//! `cargo xtask conformance`: the CI gate. Exit 0 when every selected check passed, 1
-//! when any failed, 2 when the run could not be made.
+//! `cargo xtask conformance`: the CI gate. Exit 0 when checks ran and every selected
+//! one passed, 1 when any failed, 2 when the run could not be made (nothing selected or
+//! checked included), 130/143 when interrupted by SIGINT/SIGTERM.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use anyhow::Context as _;
-use reportcheck_conformance::{ProfileMode, RunOptions};
+use reportcheck_conformance::{ProfileMode, RunControl, RunOptions, RunReport};
 use reportcheck_server::Fault;
 
 use crate::target::{ContractsArgs, TargetArgs};
@@ -50,6 +54,16 @@ pub struct Args {
     /// List the fault names and stop.
     #[arg(long)]
     list_faults: bool,
+    /// Skipped checks fail the run (exit 1).
+    #[arg(long)]
+    fail_on_skip: bool,
+    /// Seconds one request may take (token requests included) before the server counts
+    /// as not answering.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+    /// Seconds the whole run may take; then it stops, deletes what it created, and exits 2.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -71,6 +85,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.target.target()?;
+    for (flag, path) in [("--junit", &args.junit), ("--json", &args.json)] {
+        if let Some(path) = path {
+            writable(path).with_context(|| format!("cannot write {flag} {}", path.display()))?;
+        }
+    }
+    let contracts = reportcheck_conformance::contract::load_dir(&args.contracts.contracts)?;
+    if contracts.is_empty() {
+        anyhow::bail!(
+            "{} holds no contract (*.json): is --contracts the right directory?",
+            args.contracts.contracts.display()
+        );
+    }
+    if let Some(filter) = &args.filter {
+        let rule = reportcheck_model::Rule::ALL.iter().any(|rule| rule.id().starts_with(&filter.to_ascii_uppercase()));
+        if !rule && !contracts.iter().any(|contract| contract.contract.name.contains(filter.as_str())) {
+            anyhow::bail!("nothing selected: --filter {filter} matches no rule ID prefix and no contract name");
+        }
+    }
+    let stdout_lines: reportcheck_conformance::control::LineSink = Arc::new(|line: &str| println!("{line}"));
+    let control = RunControl::default().with_lines(stdout_lines);
+    let client = reportcheck_client::ClientOptions {
+        request_timeout: Some(Duration::from_secs(args.request_timeout)),
+        connect_timeout: Some(Duration::from_secs(args.request_timeout)),
+        ..reportcheck_client::ClientOptions::default()
+    };
     let options = RunOptions {
         contracts: args.contracts.contracts,
         filter: args.filter,
@@ -83,18 +122,106 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         progress: true,
         mock: args.mock,
-        max_poll: args.max_poll_ms.map(std::time::Duration::from_millis),
+        max_poll: args.max_poll_ms.map(Duration::from_millis),
+        client,
+        control: control.clone(),
         ..RunOptions::new(target)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let signalled = Arc::new(AtomicU8::new(0));
+    runtime.spawn(on_signals(control.clone(), Arc::clone(&signalled)));
+    runtime.spawn(on_timeout(control.clone(), Duration::from_secs(args.timeout)));
     let report = runtime.block_on(reportcheck_conformance::run(options))?;
-    print!("{}", report.summary());
-    if let Some(path) = &args.junit {
-        std::fs::write(path, report.junit()).with_context(|| format!("cannot write {}", path.display()))?;
+    print!("{}", report.details());
+    let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst));
+    let outputs = [(&args.junit, report.junit()), (&args.json, serde_json::to_string_pretty(&report)?)];
+    for (path, text) in outputs {
+        if let Some(path) = path
+            && let Err(err) = std::fs::write(path, text)
+        {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            code = code.max(2);
+        }
     }
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    runtime.shutdown_background();
+    Ok(ExitCode::from(code))
+}
+
+/// The exit code of a finished (or stopped) run; says why on standard error when not 0.
+fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8) -> u8 {
+    let totals = report.totals();
+    if signalled != 0 {
+        eprintln!("interrupted: {}", report.stopped.as_deref().unwrap_or("by a signal"));
+        return signalled;
     }
-    Ok(ExitCode::from(report.exit_code()))
+    if let Some(reason) = &report.stopped {
+        eprintln!("error: the run was stopped: {reason}");
+        return 2;
+    }
+    if totals.checks == 0 {
+        eprintln!("error: nothing was checked: no check was selected");
+        return 2;
+    }
+    if totals.blocking > 0 {
+        return 1;
+    }
+    if totals.passed == 0 && totals.warnings == 0 {
+        eprintln!("error: nothing was checked: all {} selected checks were skipped (reasons above)", totals.skipped);
+        return 2;
+    }
+    if fail_on_skip && totals.skipped > 0 {
+        eprintln!("error: {} checks were skipped (--fail-on-skip)", totals.skipped);
+        return 1;
+    }
+    0
+}
+
+/// Creates the parent directories and checks the file can be written, before the run.
+fn writable(path: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    Ok(())
+}
+
+/// The first SIGINT/SIGTERM stops the run (it then deletes what it created and prints a
+/// partial summary); a second one exits at once, naming the reports left behind.
+async fn on_signals(control: RunControl, signalled: Arc<AtomicU8>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return;
+    };
+    let (code, name) = tokio::select! {
+        _ = interrupt.recv() => (130, "SIGINT"),
+        _ = terminate.recv() => (143, "SIGTERM"),
+    };
+    signalled.store(code, Ordering::SeqCst);
+    eprintln!("{name}: stopping, deleting the reports this run created (send it again to exit at once)");
+    control.stop(format!("interrupted by {name}"));
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    exit_leaving(&control, &format!("{name} again: exiting at once"), code);
+}
+
+/// The overall timeout stops the run like a signal; if the cleanup itself hangs, the
+/// process exits after a grace period, naming what it left behind.
+async fn on_timeout(control: RunControl, timeout: Duration) {
+    tokio::time::sleep(timeout).await;
+    control.stop(format!("it took longer than --timeout {} s", timeout.as_secs()));
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    exit_leaving(&control, "the cleanup did not finish within 60 s after the timeout", 2);
+}
+
+fn exit_leaving(control: &RunControl, why: &str, code: u8) -> ! {
+    let left = control.left_behind();
+    if left.is_empty() {
+        eprintln!("{why}; no report of this run is left");
+    } else {
+        eprintln!("{why}; {} reports of this run are left behind: {}", left.len(), left.join(", "));
+    }
+    std::process::exit(i32::from(code))
 }

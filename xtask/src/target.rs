@@ -25,7 +25,7 @@ pub struct TargetArgs {
     #[arg(long, conflicts_with = "base_url")]
     pub fault: Vec<Fault>,
     /// Embedded server only: run it with every conformant variation PROFILE.md allows.
-    #[arg(long, conflicts_with = "base_url")]
+    #[arg(long, conflicts_with_all = ["base_url", "fault"])]
     pub variations: bool,
 }
 
@@ -39,10 +39,26 @@ impl TargetArgs {
             }));
         };
         let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) else {
-            anyhow::bail!("--base-url needs --client-id and --client-secret (or REPORTCHECK_CLIENT_ID/SECRET)");
+            anyhow::bail!(
+                "--base-url needs --client-id and --client-secret (or REPORTCHECK_CLIENT_ID/SECRET); one is missing \
+                 or empty (is the CI secret or variable missing?)"
+            );
         };
+        // What CI passes when a secret is missing: refuse it before anything is sent.
+        let present = |flag: &str, value: &str| {
+            if value.trim().is_empty() {
+                anyhow::bail!("{flag} is empty (is the CI secret or variable missing?)");
+            }
+            Ok(())
+        };
+        present("--client-id", id)?;
+        present("--client-secret (REPORTCHECK_CLIENT_SECRET)", secret)?;
         let second = match (&self.second_client_id, &self.second_client_secret) {
-            (Some(id), Some(secret)) => Some(credentials(id, secret)),
+            (Some(id), Some(secret)) => {
+                present("--second-client-id", id)?;
+                present("--second-client-secret (REPORTCHECK_SECOND_CLIENT_SECRET)", secret)?;
+                Some(credentials(id, secret))
+            }
             (None, None) => None,
             _ => anyhow::bail!("--second-client-id needs --second-client-secret"),
         };

@@ -15,7 +15,7 @@ pub enum Error {
     InvalidRequest { rule: Option<Rule>, message: String },
 
     /// No HTTP answer: connection refused or reset, DNS, TLS, or a timeout.
-    #[error("transport error: {message}")]
+    #[error("transport error{}: {message}", if *timeout { " (timed out)" } else { "" })]
     Transport {
         message: String,
         timeout: bool,
@@ -101,13 +101,47 @@ impl Error {
 
     pub(crate) fn transport(source: reqwest::Error, redact: &dyn Fn(&str) -> String) -> Error {
         // reqwest puts the URL in its messages; ours carry no secret, but redact anyway.
-        let message = redact(&source.to_string());
+        // The cause chain says what happened (refused, DNS, TLS); the top alone does not.
+        let message = redact(&cause_chain(&source));
         Error::Transport {
             message,
             timeout: source.is_timeout(),
             connect: source.is_connect(),
             source: source.without_url(),
         }
+    }
+}
+
+/// An error and its causes, `top: cause: root cause`, repeats dropped, with a hint where
+/// the cause is a classic mistake (TLS spoken to a plain-HTTP port).
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let text = error.to_string();
+        if !parts.iter().any(|known| known.contains(&text)) {
+            parts.push(text);
+        }
+        next = error.source();
+    }
+    let mut message = parts.join(": ");
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("invalidcontenttype")
+        || lower.contains("corrupt message")
+        || lower.contains("wrong version number")
+    {
+        message.push_str(" (the port does not speak TLS: is this an https URL for a plain-http server?)");
+    }
+    message
+}
+
+/// `text` with every occurrence of `secret` replaced; an empty secret redacts nothing
+/// (replacing "" would put the placeholder between every character).
+pub(crate) fn redact_value(text: &str, secret: &str) -> String {
+    if secret.trim().is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(secret, reportcheck_model::Secret::PLACEHOLDER)
     }
 }
 

@@ -44,6 +44,7 @@ impl TokenCache {
         token_url: &str,
         credentials: &Credentials,
         margin: Duration,
+        timeout: Option<Duration>,
     ) -> Result<Arc<Secret>, Error> {
         let (client_id, client_secret, method) = match credentials {
             Credentials::Bearer(token) => return Ok(Arc::new(token.clone())),
@@ -58,7 +59,7 @@ impl TokenCache {
             return Ok(token);
         }
         self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let token = fetch(http, token_url, client_id, client_secret, method).await?;
+        let token = fetch(http, token_url, client_id, client_secret, method, timeout).await?;
         let refresh_at =
             lifetime(&token).map(|lifetime| Instant::now() + lifetime.saturating_sub(margin.min(lifetime / 2)));
         let secret = Arc::new(token.access_token);
@@ -104,9 +105,13 @@ async fn fetch(
     client_id: &str,
     client_secret: &Secret,
     method: TokenAuthMethod,
+    timeout: Option<Duration>,
 ) -> Result<Token, Error> {
     let mut form = vec![("grant_type", "client_credentials")];
     let mut request = http.post(token_url);
+    if let Some(timeout) = timeout {
+        request = request.timeout(timeout);
+    }
     match method {
         TokenAuthMethod::Basic => request = request.basic_auth(client_id, Some(client_secret.expose())),
         TokenAuthMethod::Form => {
@@ -114,7 +119,7 @@ async fn fetch(
             form.push(("client_secret", client_secret.expose()));
         }
     }
-    let redact = |text: &str| text.replace(client_secret.expose(), Secret::PLACEHOLDER);
+    let redact = |text: &str| crate::error::redact_value(text, client_secret.expose());
     let response = request.form(&form).send().await.map_err(|err| Error::transport(err, &redact))?;
     let status = response.status();
     let body = response.bytes().await.map_err(|err| Error::transport(err, &redact))?;
@@ -130,6 +135,9 @@ async fn fetch(
         .map(|error| TokenError { error: redact(&error.error), error_description: redact(&error.error_description) });
     let message = match &token_error {
         Some(error) => format!("{}: {}", error.error, error.error_description),
+        None if status == StatusCode::NOT_FOUND => format!(
+            "the token endpoint answered {status}: {token_url} does not exist; the base URL must be the API base, ending in /api/2"
+        ),
         None => format!("the token endpoint answered {status}"),
     };
     Err(Error::Auth { status: Some(status), token_error, message })

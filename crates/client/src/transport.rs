@@ -88,8 +88,8 @@ impl Transport {
             Credentials::Bearer(token) => token,
         };
         let current = self.tokens.current();
-        for secret in std::iter::once(configured).chain(current.as_deref()).filter(|secret| !secret.is_empty()) {
-            text = text.replace(secret.expose(), Secret::PLACEHOLDER);
+        for secret in std::iter::once(configured).chain(current.as_deref()) {
+            text = crate::error::redact_value(&text, secret.expose());
         }
         text
     }
@@ -164,7 +164,15 @@ impl Transport {
 
     /// The bearer token: the cached one, or a fresh fetch.
     pub(crate) async fn token(&self) -> Result<std::sync::Arc<Secret>, Error> {
-        self.tokens.get(&self.http, &self.token_url, &self.credentials, self.options.refresh_margin).await
+        self.tokens
+            .get(
+                &self.http,
+                &self.token_url,
+                &self.credentials,
+                self.options.refresh_margin,
+                self.options.request_timeout,
+            )
+            .await
     }
 
     async fn attempt(

@@ -24,6 +24,10 @@ pub enum Error {
     #[error("the credentials were refused: {0}")]
     BadCredentials(String),
 
+    /// The run was stopped from outside (a signal, the overall timeout).
+    #[error("the run was stopped: {0}")]
+    Stopped(String),
+
     #[error("invalid options: {0}")]
     Options(String),
 

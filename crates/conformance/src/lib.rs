@@ -10,6 +10,7 @@
 pub mod checks;
 pub mod concurrency;
 pub mod contract;
+pub mod control;
 pub mod drift;
 pub mod error;
 pub mod html;
@@ -23,20 +24,22 @@ pub mod record;
 pub mod redact;
 pub mod runner;
 pub mod session;
+mod stream;
 pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt as _;
 use reportcheck_client::{ClientOptions, Secret};
 use reportcheck_model::Rule;
 
 pub use contract::{Case, LoadedContract};
+pub use control::RunControl;
 pub use error::Error;
-pub use outcome::{Check, Outcome, ProfileMode, RunReport, Source};
+pub use outcome::{Check, Outcome, ProfileMode, RunReport, Source, Totals};
 pub use session::ClientCredentials;
 
 /// The server a run checks.
@@ -63,10 +66,12 @@ pub struct RunOptions {
     /// A progress line on standard error (only when it is a terminal).
     pub progress: bool,
     /// Caps how long a contract step polls (stored reports), below its own timeout.
-    pub max_poll: Option<std::time::Duration>,
+    pub max_poll: Option<Duration>,
     /// Mock mode: also mount every answer on wiremock and check the typed client reads it.
     pub mock: bool,
     pub client: ClientOptions,
+    /// Stops the run from outside, streams rule lines, tracks created reports.
+    pub control: RunControl,
 }
 
 impl RunOptions {
@@ -84,6 +89,7 @@ impl RunOptions {
             max_poll: None,
             mock: false,
             client: ClientOptions::default(),
+            control: RunControl::default(),
         }
     }
 }
@@ -121,80 +127,250 @@ const PROPERTY_RULES: &[Rule] = &[
 ];
 
 /// Runs every selected check against the target. `Err` means the run could not be
-/// made (exit code 2); failed checks are in the report.
+/// made (exit code 2); failed checks are in the report. A run stopped through
+/// [`RunOptions::control`] returns what it found so far, with `stopped` set. Every report
+/// the run created is deleted at the end, stopped or not; those that could not be are in
+/// `left_behind`.
 pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
-    let started = Instant::now();
+    let started = (Instant::now(), SystemTime::now());
     let contracts = contract::load_dir(&options.contracts)?;
-    let spec = openapi::Spec::builtin();
-    let selection = runner::Selection { filter: options.filter.clone(), max_poll: options.max_poll };
     let seed = options.seed.unwrap_or_else(|| {
         u64::from_le_bytes(*reportcheck_model::Id::new_v4().as_uuid().as_bytes().first_chunk().unwrap_or(&[0; 8]))
     });
-    let Opened { server: _server, base_url, session, problems } = open(&options.target, options.client.clone()).await?;
-    let mut checks = Vec::new();
-    let mut observed = Vec::new();
-    if selection.rule_selected(Rule::Auth4) {
-        checks.extend(setup_checks(&session, &problems));
+    let Opened { server: _server, base_url, session, problems } =
+        open_with(&options.target, options.client.clone(), options.control.clone()).await?;
+    let checked = match check_clients(&options.target, &session).await {
+        Ok(()) => {
+            options.control.line(&RunReport::header(&base_url, options.profile));
+            let mut found = Found::default();
+            let result = run_checks(&options, &session, &contracts, &problems, seed, &mut found).await;
+            result.map(|()| found)
+        }
+        Err(err) => Err(err),
+    };
+    // Whatever happened, what the run created goes.
+    let left_behind = session.clean_up().await;
+    let found = match checked {
+        Ok(found) => found,
+        Err(err) => return Err(err),
+    };
+    let mut report = RunReport {
+        notes: [record::stale(&contracts), runner::notes(&found.observed)].concat(),
+        target: base_url,
+        profile: options.profile,
+        seed,
+        requests: session.requests(),
+        started_at: started.1,
+        duration: started.0.elapsed(),
+        stopped: found.stopped,
+        left_behind,
+        durations: found.durations,
+        totals: Totals::default(),
+        checks: found.checks,
+    };
+    report.totals = report.totals();
+    Ok(report)
+}
+
+/// What the checks found so far.
+#[derive(Debug, Default)]
+struct Found {
+    checks: Vec<Check>,
+    observed: Vec<runner::Observed>,
+    durations: BTreeMap<String, Duration>,
+    /// Why the run stopped early.
+    stopped: Option<String>,
+}
+
+/// A second client must be of another tenant, outside the first one's subtree, or the
+/// SEC checks would blame the server for what the clients are allowed to do.
+async fn check_clients(target: &Target, session: &session::Session) -> Result<(), Error> {
+    let (Some(b), Some(tenant_a)) = (&session.b, session.a.tenant) else { return Ok(()) };
+    let Some(tenant_b) = b.tenant else { return Ok(()) };
+    if tenant_a == tenant_b {
+        return Err(Error::Options(format!(
+            "the second client ({}) belongs to the first client's tenant {tenant_a}; the SEC checks need a \
+             client of a tenant outside the first one's subtree",
+            b.credentials.client_id
+        )));
     }
+    if matches!(target, Target::Embedded(_)) {
+        return Ok(());
+    }
+    // Inside the subtree: the first client reads the second's tenant, not the reverse
+    // (both ways would be a server that lets anyone read anything: a finding, not this).
+    let list = |tenant| reportcheck_client::RawRequest::new(reqwest::Method::GET, format!("/tenants/{tenant}/reports"));
+    let down = session.send(&session.a, &list(tenant_b)).await?.status.is_success();
+    let up = session.send(b, &list(tenant_a)).await?.status.is_success();
+    if down && !up {
+        return Err(Error::Options(format!(
+            "the second client ({}) belongs to tenant {tenant_b}, inside the first client's subtree ({tenant_a}): \
+             the SEC checks need a client of a tenant outside it",
+            b.credentials.client_id
+        )));
+    }
+    Ok(())
+}
+
+/// The rules a contract can report under the selection.
+fn contract_rules(contract: &LoadedContract, all: bool, selection: &runner::Selection, mock: bool) -> Vec<Rule> {
+    let mut rules: BTreeSet<Rule> = contract.rules();
+    rules.extend(stream::IMPLICIT_RULES);
+    if mock {
+        rules.extend(Rule::ALL.iter().copied());
+    }
+    rules.into_iter().filter(|rule| all || selection.rule_selected(*rule)).collect()
+}
+
+/// Every selected check, in order: setup, contracts (side by side), concurrency,
+/// properties. Stops early on `--fail-fast` or when the run is stopped; a fatal error
+/// stops the other contracts before it is returned.
+async fn run_checks(
+    options: &RunOptions,
+    session: &session::Session,
+    contracts: &[LoadedContract],
+    problems: &[(contract::Party, String)],
+    seed: u64,
+    found: &mut Found,
+) -> Result<(), Error> {
+    let spec = openapi::Spec::builtin();
+    let selection = runner::Selection { filter: options.filter.clone(), max_poll: options.max_poll };
+    let control = &options.control;
+    let mut stream = stream::RuleStream::new(control.clone(), options.profile);
     let selected: Vec<(&LoadedContract, bool)> =
         contracts.iter().filter_map(|contract| selection.contract(contract).map(|all| (contract, all))).collect();
+    let run_concurrency = selection.rule_selected(Rule::Upd9);
+    let property_rules: Vec<Rule> =
+        PROPERTY_RULES.iter().copied().filter(|rule| options.cases > 0 && selection.rule_selected(*rule)).collect();
+    for (contract, all) in &selected {
+        stream.expect(contract_rules(contract, *all, &selection, options.mock));
+    }
+    if run_concurrency {
+        stream.expect([Rule::Upd9]);
+    }
+    stream.expect(property_rules.iter().copied());
+    if selection.rule_selected(Rule::Auth4) {
+        let setup = setup_checks(session, problems);
+        stream.add(&setup);
+        found.checks.extend(setup);
+        stream.finished([]);
+    }
+    let result =
+        run_sources(options, session, &spec, &selection, &selected, &property_rules, seed, &mut stream, found).await;
+    stream.flush();
+    match result {
+        Err(Error::Stopped(reason)) => {
+            found.stopped = Some(reason);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "the run's parts, borrowed")]
+async fn run_sources(
+    options: &RunOptions,
+    session: &session::Session,
+    spec: &openapi::Spec,
+    selection: &runner::Selection,
+    selected: &[(&LoadedContract, bool)],
+    property_rules: &[Rule],
+    seed: u64,
+    stream: &mut stream::RuleStream,
+    found: &mut Found,
+) -> Result<(), Error> {
+    let control = &options.control;
     let show_progress = options.progress && std::io::stderr().is_terminal();
     // Contracts are independent, so they run side by side (most of their time is spent
     // waiting for stored reports); --fail-fast runs them one by one to stop at once.
     let parallel = if options.fail_fast { 1 } else { CONTRACTS_IN_FLIGHT };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = selected.len();
-    let (session_ref, spec_ref, selection_ref, done_ref) = (&session, &spec, &selection, &done);
+    let done_ref = &done;
     let mut runs = futures_util::stream::iter(selected.iter().map(|&(contract, all_rules)| async move {
-        let found = runner::run_contract(session_ref, spec_ref, contract, selection_ref, all_rules).await;
+        let started = Instant::now();
+        let result = runner::run_contract(session, spec, contract, selection, all_rules).await;
         let finished = done_ref.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if show_progress {
             eprint!("\r\x1b[2K[{finished}/{total}] {}", contract.contract.name);
         }
-        (contract, all_rules, found)
+        (contract, all_rules, result, started.elapsed())
     }))
     .buffered(parallel);
-    while let Some((contract, all_rules, found)) = runs.next().await {
-        let found = found?;
-        checks.extend(found.checks);
-        observed.extend(found.observed);
-        if options.mock {
-            let redact = |text: &str| session.redact(text);
-            let found = mock::check_client(&spec, &found.exchanges, &contract.contract.name, &redact).await;
-            checks.extend(found.into_iter().filter(|check| all_rules || selection.rule_selected(check.rule)));
+    // A fatal error stops the other contracts, which then finish (their requests that
+    // may create something included) before the error is returned.
+    let mut fatal: Option<Error> = None;
+    while let Some((contract, all_rules, result, elapsed)) = runs.next().await {
+        let rules = contract_rules(contract, all_rules, selection, options.mock);
+        let run = match result {
+            Ok(run) => run,
+            Err(err) => {
+                if !matches!(err, Error::Stopped(_)) && fatal.is_none() {
+                    control.stop(format!("fatal: {err}"));
+                    fatal = Some(err);
+                }
+                stream.finished(rules);
+                continue;
+            }
+        };
+        if fatal.is_some() {
+            continue;
         }
-        if options.fail_fast && checks.iter().any(Check::is_failed) {
+        let mut checks = run.checks;
+        found.observed.extend(run.observed);
+        found.durations.insert(Source::Contract(contract.contract.name.clone()).to_string(), elapsed);
+        if options.mock {
+            let started = Instant::now();
+            let redact = |text: &str| session.redact(text);
+            let mocked = mock::check_client(spec, &run.exchanges, &contract.contract.name, &redact).await;
+            checks.extend(mocked.into_iter().filter(|check| all_rules || selection.rule_selected(check.rule)));
+            found.durations.insert(Source::Mock(contract.contract.name.clone()).to_string(), started.elapsed());
+        }
+        stream.add(&checks);
+        stream.finished(rules);
+        found.checks.extend(checks);
+        if options.fail_fast && found.checks.iter().any(Check::is_failed) {
             break;
         }
     }
     drop(runs);
-    let stop = options.fail_fast && checks.iter().any(Check::is_failed);
-    if !stop && selection.rule_selected(Rule::Upd9) {
+    if let Some(err) = fatal {
+        return Err(err);
+    }
+    if let Some(reason) = control.stop_reason() {
+        return Err(Error::Stopped(reason));
+    }
+    let stop = |found: &Found| options.fail_fast && found.checks.iter().any(Check::is_failed);
+    if !stop(found) && selection.rule_selected(Rule::Upd9) {
         if show_progress {
             eprint!("\r\x1b[2K[concurrency] parallel updates");
         }
-        checks.extend(concurrency::check(&session).await?);
+        let started = Instant::now();
+        let checks = concurrency::check(session).await?;
+        found.durations.insert(Source::Concurrency.to_string(), started.elapsed());
+        stream.add(&checks);
+        stream.finished([Rule::Upd9]);
+        found.checks.extend(checks);
     }
-    let stop = options.fail_fast && checks.iter().any(Check::is_failed);
-    if !stop && options.cases > 0 && PROPERTY_RULES.iter().any(|rule| selection.rule_selected(*rule)) {
+    if !stop(found) && !property_rules.is_empty() {
         if show_progress {
-            eprint!("\r\x1b[2K[properties] {} generated sequences, seed {seed}", options.cases);
+            eprint!("\r\x1b[2K[properties] {} generated sequences, seed {seed}", options.cases, seed = seed);
         }
-        let found = property::check(&session, options.cases, seed).await?;
-        checks.extend(found.into_iter().filter(|check| selection.rule_selected(check.rule)));
+        let started = Instant::now();
+        let checks: Vec<Check> = property::check(session, options.cases, seed)
+            .await?
+            .into_iter()
+            .filter(|check| selection.rule_selected(check.rule))
+            .collect();
+        found.durations.insert(Source::Property.to_string(), started.elapsed());
+        stream.add(&checks);
+        stream.finished(property_rules.iter().copied());
+        found.checks.extend(checks);
     }
     if show_progress {
         eprint!("\r\x1b[2K");
     }
-    Ok(RunReport {
-        notes: [record::stale(&contracts), runner::notes(&observed)].concat(),
-        target: base_url,
-        profile: options.profile,
-        seed,
-        requests: session.requests(),
-        duration: started.elapsed(),
-        checks,
-    })
+    Ok(())
 }
 
 /// A connected run: the embedded server (kept alive while this lives) and the session.
@@ -214,6 +390,11 @@ impl std::fmt::Debug for Opened {
 
 /// Starts the embedded server if that is the target, and connects both clients.
 pub async fn open(target: &Target, client: ClientOptions) -> Result<Opened, Error> {
+    open_with(target, client, RunControl::default()).await
+}
+
+/// [`open`], the session steered by `control`.
+pub async fn open_with(target: &Target, client: ClientOptions, control: RunControl) -> Result<Opened, Error> {
     let (server, base_url, first, second) = match target {
         Target::Embedded(config) => {
             let server = reportcheck_server::spawn(config.clone()).await.map_err(Error::Server)?;
@@ -230,7 +411,7 @@ pub async fn open(target: &Target, client: ClientOptions) -> Result<Opened, Erro
         }
         Target::Remote { base_url, client, second } => (None, base_url.clone(), client.clone(), second.clone()),
     };
-    let (session, problems) = session::Session::connect(&base_url, first, second, client).await?;
+    let (session, problems) = session::Session::connect_with(&base_url, first, second, client, control).await?;
     Ok(Opened { server, base_url, session, problems })
 }
 
@@ -239,7 +420,7 @@ pub async fn replay_all<'c>(
     session: &session::Session,
     spec: &openapi::Spec,
     contracts: &'c [LoadedContract],
-    max_poll: Option<std::time::Duration>,
+    max_poll: Option<Duration>,
 ) -> Result<Vec<(&'c LoadedContract, runner::ContractRun)>, Error> {
     let selection = runner::Selection { filter: None, max_poll };
     let runs =

@@ -2,7 +2,7 @@
 //! implicit checks), and the run's verdict.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reportcheck_model::Rule;
 use reportcheck_model::rules::Level;
@@ -91,7 +91,7 @@ impl Check {
     }
 }
 
-/// Everything a run found.
+/// Everything a run found. Its JSON form is described in `spec/result.schema.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     /// Things worth knowing that are no check: stale recordings.
@@ -101,13 +101,39 @@ pub struct RunReport {
     pub profile: ProfileMode,
     pub seed: u64,
     pub requests: u64,
+    /// When the run started (RFC 3339, UTC).
+    #[serde(serialize_with = "rfc3339")]
+    pub started_at: SystemTime,
     #[serde(serialize_with = "seconds")]
     pub duration: Duration,
+    /// Why the run stopped before its end (a signal, the overall timeout), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Reports the run created and could not delete (ids).
+    pub left_behind: Vec<String>,
+    /// How long each source (contract, property tests...) took, by its name.
+    #[serde(serialize_with = "seconds_map")]
+    pub durations: BTreeMap<String, Duration>,
+    pub totals: Totals,
     pub checks: Vec<Check>,
 }
 
 fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(duration.as_secs_f64())
+}
+
+fn seconds_map<S: serde::Serializer>(durations: &BTreeMap<String, Duration>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(durations.iter().map(|(name, duration)| (name, duration.as_secs_f64())))
+}
+
+fn rfc3339<S: serde::Serializer>(at: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_time(*at))
+}
+
+/// `2026-05-07T10:11:12.345Z`.
+pub fn format_time(at: SystemTime) -> String {
+    let at = time::OffsetDateTime::from(at);
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// Counts of one rule.
@@ -116,6 +142,47 @@ pub struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+}
+
+/// Counts of a whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub checks: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// Failed checks that fail the run under its profile.
+    pub blocking: usize,
+    /// Failed checks of profile rules under `--profile documented`.
+    pub warnings: usize,
+}
+
+/// One rule's line of the summary.
+pub fn rule_line(rule: Rule, tally: Tally, blocks: bool) -> String {
+    let mark = if tally.failed > 0 {
+        if blocks { "FAIL" } else { "WARN" }
+    } else if tally.passed > 0 {
+        "ok  "
+    } else {
+        "skip"
+    };
+    format!(
+        "  {mark} {:<7} {:>4} passed {:>3} failed {:>3} skipped  {}",
+        rule.id(),
+        tally.passed,
+        tally.failed,
+        tally.skipped,
+        rule.summary()
+    )
+}
+
+/// `UUID`s replaced by `{id}`: names that stay the same from run to run.
+fn stable(text: &str) -> String {
+    static UUID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+            .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+    });
+    UUID.replace_all(text, "{id}").into_owned()
 }
 
 impl RunReport {
@@ -147,29 +214,48 @@ impl RunReport {
         tally
     }
 
+    /// The counts of the whole run.
+    pub fn totals(&self) -> Totals {
+        let mut totals = Totals { checks: self.checks.len(), ..Totals::default() };
+        for check in &self.checks {
+            match check.outcome {
+                Outcome::Passed => totals.passed += 1,
+                Outcome::Failed(_) if self.blocks(check.rule) => {
+                    totals.failed += 1;
+                    totals.blocking += 1;
+                }
+                Outcome::Failed(_) => {
+                    totals.failed += 1;
+                    totals.warnings += 1;
+                }
+                Outcome::Skipped { .. } => totals.skipped += 1,
+            }
+        }
+        totals
+    }
+
+    /// The first line of the summary.
+    pub fn header(target: &str, profile: ProfileMode) -> String {
+        format!("reportcheck conformance of {target} (profile: {profile:?})")
+    }
+
     /// The terminal summary: one line per rule, then every failure in full.
     pub fn summary(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
-        let _ = writeln!(out, "reportcheck conformance of {} (profile: {:?})", self.target, self.profile);
+        let _ = writeln!(out, "{}", RunReport::header(&self.target, self.profile));
         for (rule, tally) in self.tally() {
-            let mark = if tally.failed > 0 {
-                if self.blocks(rule) { "FAIL" } else { "WARN" }
-            } else if tally.passed > 0 {
-                "ok  "
-            } else {
-                "skip"
-            };
-            let _ = writeln!(
-                out,
-                "  {mark} {:<7} {:>4} passed {:>3} failed {:>3} skipped  {}",
-                rule.id(),
-                tally.passed,
-                tally.failed,
-                tally.skipped,
-                rule.summary()
-            );
+            let _ = writeln!(out, "{}", rule_line(rule, tally, self.blocks(rule)));
         }
+        out.push_str(&self.details());
+        out
+    }
+
+    /// The summary without its header and rule lines (printed as the run went): every
+    /// failure in full, the skipped checks with their reasons, notes, and the totals.
+    pub fn details(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
         let failures: Vec<&Check> = self.checks.iter().filter(|check| check.is_failed()).collect();
         for check in &failures {
             let Outcome::Failed(failure) = &check.outcome else { continue };
@@ -185,18 +271,40 @@ impl RunReport {
                 }
             }
         }
+        let mut skipped: BTreeMap<(Rule, &str), usize> = BTreeMap::new();
+        for check in &self.checks {
+            if let Outcome::Skipped { reason } = &check.outcome {
+                *skipped.entry((check.rule, reason.as_str())).or_default() += 1;
+            }
+        }
+        if !skipped.is_empty() {
+            let _ = writeln!(out, "\nskipped:");
+            for ((rule, reason), count) in skipped {
+                let _ = writeln!(out, "  {:<7} {count:>4}× {reason}", rule.id());
+            }
+        }
         for note in &self.notes {
             let _ = writeln!(out, "\nnote: {note}");
         }
-        let tally = self.tally();
-        let total = |pick: fn(&Tally) -> usize| tally.values().map(pick).sum::<usize>();
+        if let Some(reason) = &self.stopped {
+            let _ = writeln!(out, "\nstopped early ({reason}): these counts are partial");
+        }
+        if !self.left_behind.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} reports created by the run could not be deleted: {}",
+                self.left_behind.len(),
+                self.left_behind.join(", ")
+            );
+        }
+        let totals = self.totals();
         let _ = writeln!(
             out,
             "\n{} passed, {} failed, {} skipped ({} blocking) in {:.2} s, {} requests, seed {}",
-            total(|t| t.passed),
-            total(|t| t.failed),
-            total(|t| t.skipped),
-            self.blocking_failures(),
+            totals.passed,
+            totals.failed,
+            totals.skipped,
+            totals.blocking,
             self.duration.as_secs_f64(),
             self.requests,
             self.seed
@@ -204,12 +312,36 @@ impl RunReport {
         out
     }
 
-    /// JUnit XML: one test case per check, named with its rule ID.
+    /// JUnit XML: one test case per check, named with its rule ID, names unique and the
+    /// same from run to run (ids replaced by `{id}`, repeats numbered). A warning (a
+    /// profile rule under `--profile documented`) is no failure: it passes, with the
+    /// finding as a property and in its system-out.
     pub fn junit(&self) -> String {
-        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+        let timestamp = {
+            let since = self.started_at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+            chrono::DateTime::from_timestamp(i64::try_from(since.as_secs()).unwrap_or_default(), since.subsec_nanos())
+                .unwrap_or_default()
+                .fixed_offset()
+        };
         let mut report = Report::new("reportcheck");
+        report.set_timestamp(timestamp);
+        report.set_time(self.duration);
         let mut suites: BTreeMap<String, TestSuite> = BTreeMap::new();
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
         for check in &self.checks {
+            let details = |failure: &Failure| {
+                let mut description = String::new();
+                for (label, text) in
+                    [("request", &failure.request), ("expected", &failure.expected), ("actual", &failure.actual)]
+                {
+                    if let Some(text) = text {
+                        description.push_str(&format!("{label}:\n{text}\n"));
+                    }
+                }
+                description
+            };
+            let mut warning = None;
             let status = match &check.outcome {
                 Outcome::Passed => TestCaseStatus::success(),
                 Outcome::Skipped { reason } => {
@@ -217,27 +349,39 @@ impl RunReport {
                     status.set_message(reason.as_str());
                     status
                 }
+                Outcome::Failed(failure) if !self.blocks(check.rule) => {
+                    warning = Some(format!("warning: {}\n{}", failure.message, details(failure)));
+                    TestCaseStatus::success()
+                }
                 Outcome::Failed(failure) => {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status.set_message(failure.message.as_str());
                     status.set_type(check.rule.id());
-                    let mut description = String::new();
-                    for (label, text) in
-                        [("request", &failure.request), ("expected", &failure.expected), ("actual", &failure.actual)]
-                    {
-                        if let Some(text) = text {
-                            description.push_str(&format!("{label}:\n{text}\n"));
-                        }
-                    }
-                    status.set_description(description);
+                    status.set_description(details(failure));
                     status
                 }
             };
-            let mut case = TestCase::new(format!("{} {}: {}", check.rule.id(), check.source, check.name), status);
+            let base = stable(&format!("{} {}: {}", check.rule.id(), check.source, check.name));
+            let seen = names.entry(base.clone()).or_default();
+            *seen += 1;
+            let name = if *seen == 1 { base } else { format!("{base} (#{seen})") };
+            let mut case = TestCase::new(name, status);
             case.set_classname(format!("reportcheck.{}", check.rule.id()));
+            if let Some(warning) = warning {
+                case.properties.push(Property::new("warning", check.rule.id()));
+                case.set_system_out(warning);
+            }
+            let suite_name = stable(&check.source.to_string());
             suites
-                .entry(check.source.to_string())
-                .or_insert_with(|| TestSuite::new(check.source.to_string()))
+                .entry(suite_name.clone())
+                .or_insert_with(|| {
+                    let mut suite = TestSuite::new(suite_name);
+                    suite.set_timestamp(timestamp);
+                    if let Some(duration) = self.durations.get(&check.source.to_string()) {
+                        suite.set_time(*duration);
+                    }
+                    suite
+                })
                 .add_test_case(case);
         }
         report.add_test_suites(suites.into_values());

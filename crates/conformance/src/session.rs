@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use time::Duration;
 
 use crate::contract::Party;
+use crate::control::RunControl;
 use crate::error::Error;
 use crate::redact::Redactor;
 use crate::template::Vars;
@@ -41,6 +42,8 @@ pub struct Session {
     pub base_url: String,
     requests: AtomicU64,
     bogus_token: String,
+    /// Stops the run, and knows every report it created and has not deleted.
+    pub control: RunControl,
 }
 
 impl Session {
@@ -52,6 +55,17 @@ impl Session {
         a: ClientCredentials,
         b: Option<ClientCredentials>,
         options: ClientOptions,
+    ) -> Result<(Session, Vec<(Party, String)>), Error> {
+        Session::connect_with(base_url, a, b, options, RunControl::default()).await
+    }
+
+    /// [`Session::connect`], steered by `control`.
+    pub async fn connect_with(
+        base_url: &str,
+        a: ClientCredentials,
+        b: Option<ClientCredentials>,
+        options: ClientOptions,
+        control: RunControl,
     ) -> Result<(Session, Vec<(Party, String)>), Error> {
         let mut redactor = Redactor::default();
         let mut problems = Vec::new();
@@ -70,10 +84,21 @@ impl Session {
                 options.clone(),
             )
             .map_err(|err| Error::Options(err.to_string()))?;
+            let which = match party {
+                Party::A => format!("the first client ({})", credentials.client_id),
+                Party::B => format!("the second client ({})", credentials.client_id),
+            };
             let tenant = match client.whoami().await {
                 Ok(me) => Some(me.tenant_id),
                 Err(err) => {
-                    let answered = fatal(err)?;
+                    let timeout = options.request_timeout;
+                    let answered = fatal(err).map_err(|err| match err {
+                        Error::BadCredentials(message) => {
+                            Error::BadCredentials(format!("{which}: {}", redactor.text(&message)))
+                        }
+                        Error::Unreachable(message) => Error::Unreachable(unreachable(&message, timeout)),
+                        other => other,
+                    })?;
                     problems.push((party, client.redact(&redactor.text(&answered.to_string()))));
                     None
                 }
@@ -93,6 +118,7 @@ impl Session {
             base_url: base_url.to_owned(),
             requests: AtomicU64::new(0),
             bogus_token,
+            control,
         };
         session.today = session.probe_today().await?.unwrap_or(session.today);
         Ok((session, problems))
@@ -115,12 +141,67 @@ impl Session {
 
     /// Sends through a side's client; a server that cannot be reached (after the client's
     /// retries) ends the run.
+    ///
+    /// Once the run is stopped, nothing new is sent (`Error::Stopped`), and a request in
+    /// flight is abandoned unless it may create something (a POST runs to its end, so
+    /// every report the run creates is known and can be deleted).
     pub async fn send(&self, side: &Side, request: &RawRequest) -> Result<RawResponse, Error> {
+        if let Some(reason) = self.control.stop_reason() {
+            return Err(Error::Stopped(reason));
+        }
+        if request.method == Method::POST {
+            return self.send_always(side, request).await;
+        }
+        tokio::select! {
+            biased;
+            response = self.send_always(side, request) => response,
+            () = self.control.stopped() => {
+                Err(Error::Stopped(self.control.stop_reason().unwrap_or_default()))
+            }
+        }
+    }
+
+    /// Sends even when the run is stopped (the cleanup), keeping track of the reports
+    /// created and deleted.
+    async fn send_always(&self, side: &Side, request: &RawRequest) -> Result<RawResponse, Error> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        side.client.send_raw(request).await.map_err(|err| match fatal(err) {
+        let timeout = side.client.options().request_timeout;
+        let response = side.client.send_raw(request).await.map_err(|err| match fatal(err) {
             Ok(err) => Error::Unreachable(format!("unexpected client failure: {err}")),
+            Err(Error::Unreachable(message)) => Error::Unreachable(unreachable(&message, timeout)),
             Err(fatal) => fatal,
-        })
+        })?;
+        self.track(side, request, &response);
+        Ok(response)
+    }
+
+    /// Notes a report created (`POST /reports` answered 2xx with an id) or deleted.
+    fn track(&self, side: &Side, request: &RawRequest, response: &RawResponse) {
+        if !response.status.is_success() {
+            return;
+        }
+        let path = request.path.split('?').next().unwrap_or_default();
+        if request.method == Method::POST && path == "/reports" {
+            let party = if std::ptr::eq(side, &self.a) { Party::A } else { Party::B };
+            let created: Option<Value> = serde_json::from_slice(&response.body).ok();
+            if let Some(id) = created.as_ref().and_then(|body| body["id"].as_str()) {
+                self.control.created(id, party);
+            }
+        } else if request.method == Method::DELETE
+            && let Some(id) = path.strip_prefix("/reports/").filter(|id| !id.contains('/'))
+        {
+            self.control.deleted(id);
+        }
+    }
+
+    /// Deletes every report the run created and has not deleted, at its current version,
+    /// even when the run was stopped; returns the ids of those left behind.
+    pub async fn clean_up(&self) -> Vec<String> {
+        for (id, party) in self.control.tracked() {
+            let Some(side) = self.side(party) else { continue };
+            let _ = self.remove_with(side, &id, true).await;
+        }
+        self.control.left_behind()
     }
 
     /// Every secret the run knows replaced: client secrets, the clients' current tokens,
@@ -194,7 +275,17 @@ impl Session {
     /// (the report may be gone already).
     pub async fn remove(&self, side: &Side, report: &Value) -> Result<(), Error> {
         let Some(id) = report["id"].as_str() else { return Ok(()) };
-        let current = self.send(side, &RawRequest::new(Method::GET, format!("/reports/{id}"))).await?;
+        self.remove_with(side, id, false).await
+    }
+
+    async fn remove_with(&self, side: &Side, id: &str, always: bool) -> Result<(), Error> {
+        let send = |request: RawRequest| async move {
+            if always { self.send_always(side, &request).await } else { self.send(side, &request).await }
+        };
+        let current = send(RawRequest::new(Method::GET, format!("/reports/{id}"))).await?;
+        if current.status == reqwest::StatusCode::NOT_FOUND {
+            self.control.deleted(id);
+        }
         if !current.status.is_success() {
             return Ok(());
         }
@@ -203,9 +294,20 @@ impl Session {
             other => other.as_i64().map(|n| n.to_string()),
         });
         if let Some(version) = version {
-            self.send(side, &RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"))).await?;
+            send(RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"))).await?;
         }
         Ok(())
+    }
+}
+
+/// An unreachable server's message; a timeout says the server accepted the connection
+/// and did not answer.
+fn unreachable(message: &str, timeout: Option<std::time::Duration>) -> String {
+    match timeout {
+        Some(timeout) if message.contains("timed out") => {
+            format!("no answer within {} s (--request-timeout): {message}", timeout.as_secs_f64())
+        }
+        _ => message.to_owned(),
     }
 }
 

@@ -351,3 +351,84 @@ async fn secrets_never_show() {
     }
     assert!(shown.iter().any(|text| text.contains("[redacted]")), "the echo was redacted, not dropped");
 }
+
+/// A server that accepts the connection and never answers: the token request ends at
+/// the request timeout (on the paused clock, so at once), as a timed-out transport error.
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_answers_times_out_at_the_token_request() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let client = reportcheck_client::Client::with_options(
+        &format!("http://127.0.0.1:{port}/api/2"),
+        reportcheck_client::Credentials::client_secret(CLIENT_ID, SECRET),
+        ClientOptions { request_timeout: Some(Duration::from_secs(10)), ..paused_options() },
+    )
+    .expect("client");
+    let started = Instant::now();
+    let err = client.whoami().await.expect_err("no answer");
+    assert!(matches!(err, Error::Transport { timeout: true, .. }), "{err:?}");
+    assert_eq!(started.elapsed().as_secs(), 10, "the request timeout, not more");
+    assert!(err.to_string().contains("timed out"), "{err}");
+    held.abort();
+}
+
+/// An empty secret redacts nothing: the token endpoint's message reads as sent.
+#[tokio::test(start_paused = true)]
+async fn an_empty_secret_does_not_garble_messages() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/2/idp/token"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": "invalid_client", "error_description": "unknown client"})),
+        )
+        .mount(&server)
+        .await;
+    let client = reportcheck_client::Client::with_options(
+        &format!("{}/api/2", server.uri()),
+        reportcheck_client::Credentials::client_secret(CLIENT_ID, ""),
+        paused_options(),
+    )
+    .expect("client");
+    let err = client.whoami().await.expect_err("refused");
+    assert_eq!(err.to_string(), "authentication failed (401 Unauthorized): invalid_client: unknown client");
+}
+
+/// A base URL without `/api/2` answers 404 at the token endpoint: the message says so.
+#[tokio::test(start_paused = true)]
+async fn a_404_at_the_token_endpoint_hints_at_the_api_base() {
+    let server = MockServer::start().await;
+    let client = reportcheck_client::Client::with_options(
+        &server.uri(),
+        reportcheck_client::Credentials::client_secret(CLIENT_ID, SECRET),
+        paused_options(),
+    )
+    .expect("client");
+    let err = client.whoami().await.expect_err("404");
+    assert!(err.to_string().contains("ending in /api/2"), "{err}");
+}
+
+/// A refused connection says so: the cause chain, not just "error sending request".
+#[tokio::test(start_paused = true)]
+async fn a_refused_connection_names_its_cause() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let client = reportcheck_client::Client::with_options(
+        &format!("http://127.0.0.1:{port}/api/2"),
+        reportcheck_client::Credentials::bearer("a-ready-token"),
+        ClientOptions { retry: RetryPolicy::none(), ..paused_options() },
+    )
+    .expect("client");
+    let err = client.get_report(id(REPORT_ID)).await.expect_err("nobody listens");
+    let text = err.to_string().to_ascii_lowercase();
+    assert!(text.contains("connection refused") || text.contains("connect"), "{err}");
+    assert!(text.contains("tcp connect error"), "the cause chain: {err}");
+}
