@@ -10,8 +10,11 @@ use reportcheck_model::Rule;
 use crate::Coverage;
 use crate::outcome::{Check, Outcome, RunReport, Source, Tally};
 
+/// Whether a check's source belongs to a column.
+type Belongs = fn(&Source) -> bool;
+
 /// The columns of the matrix: where checks come from.
-const COLUMNS: &[(&str, fn(&Source) -> bool)] = &[
+const COLUMNS: &[(&str, Belongs)] = &[
     ("contracts", |source| matches!(source, Source::Contract(_))),
     ("built-in checks", |source| matches!(source, Source::Setup | Source::Mock(_))),
     ("property tests", |source| matches!(source, Source::Property)),
@@ -137,9 +140,9 @@ fn coverage_table(html: &mut String, coverage: &BTreeMap<Rule, Coverage>) {
     );
     for (rule, entry) in coverage {
         let list = |items: &[String]| if items.is_empty() { "NONE".to_owned() } else { escape(&items.join(", ")) };
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
             rule.id(),
             list(&entry.positive),
             list(&entry.negative),
@@ -207,6 +210,11 @@ mod tests {
             seed: 42,
             requests: 7,
             duration: Duration::from_millis(1500),
+            started_at: std::time::SystemTime::UNIX_EPOCH,
+            stopped: None,
+            left_behind: Vec::new(),
+            durations: BTreeMap::new(),
+            totals: Default::default(),
             checks: vec![
                 check(Rule::Upd2, Source::Contract("update-fixed-parameters".to_owned()), Outcome::Passed),
                 check(Rule::Upd2, Source::Property, Outcome::Failed(failure)),
