@@ -64,6 +64,20 @@ pub struct Args {
     /// Seconds the whole run may take; then it stops, deletes what it created, and exits 2.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    /// Requests in flight at most; independent contracts, property sequences and the
+    /// parallel-update check run side by side up to it.
+    #[arg(long, default_value_t = reportcheck_conformance::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..4096))]
+    concurrency: usize,
+    /// Requests started per second at most, to go gently on a production server.
+    #[arg(long, value_parser = positive_rate)]
+    rps: Option<f64>,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!("`{text}` is not a positive number of requests per second")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -125,6 +139,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_poll: args.max_poll_ms.map(Duration::from_millis),
         client,
         control: control.clone(),
+        concurrency: args.concurrency,
+        rps: args.rps,
         ..RunOptions::new(target)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -209,6 +209,8 @@ mod tests {
             profile: ProfileMode::Strict,
             seed: 42,
             requests: 7,
+            concurrency: 32,
+            rps: None,
             duration: Duration::from_millis(1500),
             started_at: std::time::SystemTime::UNIX_EPOCH,
             stopped: None,

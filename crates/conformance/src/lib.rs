@@ -19,6 +19,7 @@ pub mod matcher;
 pub mod mock;
 pub mod openapi;
 pub mod outcome;
+pub mod pace;
 pub mod property;
 pub mod record;
 pub mod redact;
@@ -72,6 +73,11 @@ pub struct RunOptions {
     pub client: ClientOptions,
     /// Stops the run from outside, streams rule lines, tracks created reports.
     pub control: RunControl,
+    /// Requests in flight at most; independent work (contracts, property sequences, the
+    /// parallel-update check) runs side by side up to it.
+    pub concurrency: usize,
+    /// Requests started per second at most (gentle on production servers).
+    pub rps: Option<f64>,
 }
 
 impl RunOptions {
@@ -90,16 +96,22 @@ impl RunOptions {
             mock: false,
             client: ClientOptions::default(),
             control: RunControl::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+            rps: None,
         }
     }
 }
+
+/// Requests in flight at most, by default: enough that a server tens of milliseconds
+/// away gives its verdict in seconds, few enough for any server that serves a UI.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// `contracts/` of this repository.
 pub fn default_contracts_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../contracts"))
 }
 
-/// Contracts replayed at the same time.
+/// Contracts replayed at the same time by `record` and `drift`.
 const CONTRACTS_IN_FLIGHT: usize = 8;
 
 /// The rules the property tests can check (for `--filter` and the coverage table).
@@ -137,8 +149,9 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let seed = options.seed.unwrap_or_else(|| {
         u64::from_le_bytes(*reportcheck_model::Id::new_v4().as_uuid().as_bytes().first_chunk().unwrap_or(&[0; 8]))
     });
-    let Opened { server: _server, base_url, session, problems } =
+    let Opened { server: _server, base_url, mut session, problems } =
         open_with(&options.target, options.client.clone(), options.control.clone()).await?;
+    session.pace = pace::Pace::new(options.concurrency, options.rps);
     let checked = match check_clients(&options.target, &session).await {
         Ok(()) => {
             options.control.line(&RunReport::header(&base_url, options.profile));
@@ -160,6 +173,8 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
         profile: options.profile,
         seed,
         requests: session.requests(),
+        concurrency: session.pace.concurrency(),
+        rps: session.pace.rps(),
         started_at: started.1,
         duration: started.0.elapsed(),
         stopped: found.stopped,
@@ -281,9 +296,11 @@ async fn run_sources(
 ) -> Result<(), Error> {
     let control = &options.control;
     let show_progress = options.progress && std::io::stderr().is_terminal();
-    // Contracts are independent, so they run side by side (most of their time is spent
-    // waiting for stored reports); --fail-fast runs them one by one to stop at once.
-    let parallel = if options.fail_fast { 1 } else { CONTRACTS_IN_FLIGHT };
+    // Contracts, the parallel-update check and the property sequences are independent
+    // (each works on its own reports), so they run side by side, their requests bounded by
+    // the session's pace; inside each, the order stays. --fail-fast runs them one by one
+    // to stop at the first failure.
+    let parallel = if options.fail_fast { 1 } else { selected.len().max(1) };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = selected.len();
     let done_ref = &done;
@@ -297,75 +314,92 @@ async fn run_sources(
         (contract, all_rules, result, started.elapsed())
     }))
     .buffered(parallel);
-    // A fatal error stops the other contracts, which then finish (their requests that
-    // may create something included) before the error is returned.
-    let mut fatal: Option<Error> = None;
-    while let Some((contract, all_rules, result, elapsed)) = runs.next().await {
-        let rules = contract_rules(contract, all_rules, selection, options.mock);
-        let run = match result {
-            Ok(run) => run,
-            Err(err) => {
-                if !matches!(err, Error::Stopped(_)) && fatal.is_none() {
-                    control.stop(format!("fatal: {err}"));
-                    fatal = Some(err);
+    let run_updates = selection.rule_selected(Rule::Upd9);
+    let updates = async {
+        let started = Instant::now();
+        let checks = if run_updates { Some(concurrency::check(session).await) } else { None };
+        (checks, started.elapsed())
+    };
+    let properties = async {
+        let started = Instant::now();
+        let checks = if property_rules.is_empty() {
+            None
+        } else {
+            Some(property::check(session, options.cases, seed, options.concurrency).await)
+        };
+        (checks, started.elapsed())
+    };
+    let contracts = async {
+        // A fatal error stops the other contracts, which then finish (their requests
+        // that may create something included) before the error is returned.
+        let mut fatal: Option<Error> = None;
+        while let Some((contract, all_rules, result, elapsed)) = runs.next().await {
+            let rules = contract_rules(contract, all_rules, selection, options.mock);
+            let run = match result {
+                Ok(run) => run,
+                Err(err) => {
+                    if !matches!(err, Error::Stopped(_)) && fatal.is_none() {
+                        control.stop(format!("fatal: {err}"));
+                        fatal = Some(err);
+                    }
+                    stream.finished(rules);
+                    continue;
                 }
-                stream.finished(rules);
+            };
+            if fatal.is_some() {
                 continue;
             }
+            let mut checks = run.checks;
+            found.observed.extend(run.observed);
+            found.durations.insert(Source::Contract(contract.contract.name.clone()).to_string(), elapsed);
+            if options.mock {
+                let started = Instant::now();
+                let redact = |text: &str| session.redact(text);
+                let mocked = mock::check_client(spec, &run.exchanges, &contract.contract.name, &redact).await;
+                checks.extend(mocked.into_iter().filter(|check| all_rules || selection.rule_selected(check.rule)));
+                found.durations.insert(Source::Mock(contract.contract.name.clone()).to_string(), started.elapsed());
+            }
+            stream.add(&checks);
+            stream.finished(rules);
+            found.checks.extend(checks);
+            if options.fail_fast && found.checks.iter().any(Check::is_failed) {
+                break;
+            }
+        }
+        fatal
+    };
+    let (fatal, (updates, updates_took), (properties, properties_took)) = if options.fail_fast {
+        // One after the other: a failure stops what has not started.
+        let fatal = contracts.await;
+        let failed = |checks: &Option<Result<Vec<Check>, Error>>| matches!(checks, Some(Ok(checks)) if checks.iter().any(Check::is_failed));
+        let skip = || (None, Duration::ZERO);
+        let updates = if fatal.is_some() || found.checks.iter().any(Check::is_failed) { skip() } else { updates.await };
+        let properties = if fatal.is_some() || found.checks.iter().any(Check::is_failed) || failed(&updates.0) {
+            skip()
+        } else {
+            properties.await
         };
-        if fatal.is_some() {
-            continue;
-        }
-        let mut checks = run.checks;
-        found.observed.extend(run.observed);
-        found.durations.insert(Source::Contract(contract.contract.name.clone()).to_string(), elapsed);
-        if options.mock {
-            let started = Instant::now();
-            let redact = |text: &str| session.redact(text);
-            let mocked = mock::check_client(spec, &run.exchanges, &contract.contract.name, &redact).await;
-            checks.extend(mocked.into_iter().filter(|check| all_rules || selection.rule_selected(check.rule)));
-            found.durations.insert(Source::Mock(contract.contract.name.clone()).to_string(), started.elapsed());
-        }
-        stream.add(&checks);
-        stream.finished(rules);
-        found.checks.extend(checks);
-        if options.fail_fast && found.checks.iter().any(Check::is_failed) {
-            break;
-        }
-    }
+        (fatal, updates, properties)
+    } else {
+        futures_util::future::join3(contracts, updates, properties).await
+    };
     drop(runs);
     if let Some(err) = fatal {
         return Err(err);
     }
+    for (checks, rules, source, took) in [
+        (updates, vec![Rule::Upd9], Source::Concurrency, updates_took),
+        (properties, property_rules.to_vec(), Source::Property, properties_took),
+    ] {
+        let Some(checks) = checks else { continue };
+        let checks: Vec<Check> = checks?.into_iter().filter(|check| selection.rule_selected(check.rule)).collect();
+        found.durations.insert(source.to_string(), took);
+        stream.add(&checks);
+        stream.finished(rules);
+        found.checks.extend(checks);
+    }
     if let Some(reason) = control.stop_reason() {
         return Err(Error::Stopped(reason));
-    }
-    let stop = |found: &Found| options.fail_fast && found.checks.iter().any(Check::is_failed);
-    if !stop(found) && selection.rule_selected(Rule::Upd9) {
-        if show_progress {
-            eprint!("\r\x1b[2K[concurrency] parallel updates");
-        }
-        let started = Instant::now();
-        let checks = concurrency::check(session).await?;
-        found.durations.insert(Source::Concurrency.to_string(), started.elapsed());
-        stream.add(&checks);
-        stream.finished([Rule::Upd9]);
-        found.checks.extend(checks);
-    }
-    if !stop(found) && !property_rules.is_empty() {
-        if show_progress {
-            eprint!("\r\x1b[2K[properties] {} generated sequences, seed {seed}", options.cases, seed = seed);
-        }
-        let started = Instant::now();
-        let checks: Vec<Check> = property::check(session, options.cases, seed)
-            .await?
-            .into_iter()
-            .filter(|check| selection.rule_selected(check.rule))
-            .collect();
-        found.durations.insert(Source::Property.to_string(), started.elapsed());
-        stream.add(&checks);
-        stream.finished(property_rules.iter().copied());
-        found.checks.extend(checks);
     }
     if show_progress {
         eprint!("\r\x1b[2K");

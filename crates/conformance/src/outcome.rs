@@ -101,6 +101,11 @@ pub struct RunReport {
     pub profile: ProfileMode,
     pub seed: u64,
     pub requests: u64,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// Requests started per second at most, when limited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rps: Option<f64>,
     /// When the run started (RFC 3339, UTC).
     #[serde(serialize_with = "rfc3339")]
     pub started_at: SystemTime,
@@ -300,13 +305,15 @@ impl RunReport {
         let totals = self.totals();
         let _ = writeln!(
             out,
-            "\n{} passed, {} failed, {} skipped ({} blocking) in {:.2} s, {} requests, seed {}",
+            "\n{} passed, {} failed, {} skipped ({} blocking) in {:.2} s, {} requests ({} in flight at most{}), seed {}",
             totals.passed,
             totals.failed,
             totals.skipped,
             totals.blocking,
             self.duration.as_secs_f64(),
             self.requests,
+            self.concurrency,
+            self.rps.map(|rps| format!(", {rps} per second at most")).unwrap_or_default(),
             self.seed
         );
         out

@@ -44,6 +44,8 @@ pub struct Session {
     bogus_token: String,
     /// Stops the run, and knows every report it created and has not deleted.
     pub control: RunControl,
+    /// How many requests may be in flight, and how many may start per second.
+    pub pace: crate::pace::Pace,
 }
 
 impl Session {
@@ -119,6 +121,7 @@ impl Session {
             requests: AtomicU64::new(0),
             bogus_token,
             control,
+            pace: crate::pace::Pace::default(),
         };
         session.today = session.probe_today().await?.unwrap_or(session.today);
         Ok((session, problems))
@@ -164,6 +167,7 @@ impl Session {
     /// Sends even when the run is stopped (the cleanup), keeping track of the reports
     /// created and deleted.
     async fn send_always(&self, side: &Side, request: &RawRequest) -> Result<RawResponse, Error> {
+        let _slot = self.pace.slot().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let timeout = side.client.options().request_timeout;
         let response = side.client.send_raw(request).await.map_err(|err| match fatal(err) {

@@ -28,10 +28,6 @@ use crate::session::{RECIPIENT, Session};
 /// Shrinking steps per failing rule, at most.
 const MAX_SHRINK_ITERS: u32 = 128;
 
-/// Sequences in flight at once. Each works on its own reports, so they are independent;
-/// the verdict does not depend on the interleaving.
-const SEQUENCES_IN_FLIGHT: usize = 4;
-
 /// How one sequence went.
 struct Executed {
     findings: Vec<Finding>,
@@ -69,9 +65,10 @@ struct Counterexample {
     sequences: usize,
 }
 
-/// Runs `cases` generated sequences from `seed`. Every rule that fails gets its own
-/// minimal counterexample; the rest keep their checks.
-pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check>, Error> {
+/// Runs `cases` generated sequences from `seed`, up to `in_flight` at once: each works on
+/// its own reports, so the verdict does not depend on the interleaving. Every rule that
+/// fails gets its own minimal counterexample; the rest keep their checks.
+pub async fn check(session: &Session, cases: u32, seed: u64, in_flight: usize) -> Result<Vec<Check>, Error> {
     let Some(tenant) = session.a.tenant else {
         return Ok(vec![Check::without_tenant(Rule::Upd6, Source::Property, "generated sequences")]);
     };
@@ -92,7 +89,7 @@ pub async fn check(session: &Session, cases: u32, seed: u64) -> Result<Vec<Check
         let ops = tree.current();
         async move { execute(session, tenant, &ops).await }
     }))
-    .buffered(SEQUENCES_IN_FLIGHT)
+    .buffered(in_flight.max(1))
     .collect()
     .await;
     let mut exercised = BTreeSet::new();
