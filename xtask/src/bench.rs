@@ -88,24 +88,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Time to verdict of the default run when every answer comes this much later: the
 /// embedded server behind an in-process proxy that holds each answer back.
 async fn latency() -> anyhow::Result<()> {
-    use reportcheck_conformance::{RunOptions, Target, credentials};
-
     println!("time to verdict over added latency (default run: contracts, parallel updates, property tests)");
     println!("  {:>8}  {:>9}  {:>8}  {:>9}  {:>15}", "latency", "verdict", "requests", "failures", "critical path");
     for delay in [0u64, 50, 200] {
-        let server = reportcheck_server::spawn(reportcheck_server::Config::default()).await?;
-        let upstream = server.base_url().trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
-        let proxy = DelayingProxy::start(upstream, Duration::from_millis(delay)).await?;
-        let clients = &server.fixture().clients;
-        let credentials = |index: usize| {
-            clients.get(index).map(|client| credentials(client.client_id.to_string(), client.client_secret.expose()))
-        };
-        let target = Target::Remote {
-            base_url: format!("http://{}/api/2", proxy.addr),
-            client: credentials(0).context("the fixture has a client")?,
-            second: credentials(1),
-        };
-        let report = reportcheck_conformance::run(RunOptions { seed: Some(1), ..RunOptions::new(target) }).await?;
+        let report = through_proxy(reportcheck_server::Config::default(), delay, 1).await?;
         let wall = report.duration.as_secs_f64();
         // The longest chain of requests that waited for each other, in round trips.
         let path =
@@ -118,9 +104,68 @@ async fn latency() -> anyhow::Result<()> {
             report.checks.iter().filter(|check| check.is_failed()).count(),
             path
         );
-        proxy.stop();
+    }
+    // Concurrency must not change a verdict: the same seed against the same (faulty)
+    // server gives the same tally per rule at 0 ms and at 50 ms.
+    let faults: reportcheck_server::Faults =
+        [reportcheck_server::Fault::NoVersionBump, reportcheck_server::Fault::ListOmitsMonthly].into();
+    let mut differing = Vec::new();
+    for seed in 1..=10u64 {
+        let mut tallies = Vec::new();
+        for delay in [0u64, 50] {
+            let config = reportcheck_server::Config { faults: faults.clone(), ..Default::default() };
+            let report = through_proxy(config, delay, seed).await?;
+            tallies.push(report.tally());
+        }
+        if tallies[0] != tallies[1] {
+            let rules: Vec<String> = tallies[0]
+                .iter()
+                .filter(|(rule, tally)| tallies[1].get(rule) != Some(tally))
+                .map(|(rule, tally)| format!("{rule} {tally:?} vs {:?}", tallies[1].get(rule)))
+                .collect();
+            println!("  seed {seed}: {}", rules.join("; "));
+            differing.push(seed);
+        }
+    }
+    println!(
+        "  verdict at 50 ms vs 0 ms, seeds 1-10, faults {}: {}",
+        faults.iter().map(|fault| fault.name()).collect::<Vec<_>>().join(" + "),
+        if differing.is_empty() {
+            "identical for every seed".to_owned()
+        } else {
+            format!("DIFFERENT for seeds {differing:?}")
+        }
+    );
+    if !differing.is_empty() {
+        bail!("the verdict depends on latency");
     }
     Ok(())
+}
+
+/// The default run with `seed` against an embedded server with `config`, behind a
+/// proxy that adds `delay` ms to every answer.
+async fn through_proxy(
+    config: reportcheck_server::Config,
+    delay: u64,
+    seed: u64,
+) -> anyhow::Result<reportcheck_conformance::RunReport> {
+    use reportcheck_conformance::{RunOptions, Target, credentials};
+
+    let server = reportcheck_server::spawn(config).await?;
+    let upstream = server.base_url().trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
+    let proxy = DelayingProxy::start(upstream, Duration::from_millis(delay)).await?;
+    let clients = &server.fixture().clients;
+    let credentials = |index: usize| {
+        clients.get(index).map(|client| credentials(client.client_id.to_string(), client.client_secret.expose()))
+    };
+    let target = Target::Remote {
+        base_url: format!("http://{}/api/2", proxy.addr),
+        client: credentials(0).context("the fixture has a client")?,
+        second: credentials(1),
+    };
+    let report = reportcheck_conformance::run(RunOptions { seed: Some(seed), ..RunOptions::new(target) }).await;
+    proxy.stop();
+    Ok(report?)
 }
 
 /// A TCP proxy on 127.0.0.1 that holds back the first bytes of every answer by `delay`:

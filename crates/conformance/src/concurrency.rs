@@ -103,10 +103,22 @@ pub async fn check(session: &Session) -> Result<Vec<Check>, Error> {
     )];
     let current = session.send(&session.a, &RawRequest::new(Method::GET, path.clone())).await?;
     let current: Option<Report> = serde_json::from_slice(&current.body).ok();
-    let last = accepted
+    // The last accepted PUT in version order. Where versions tie (already a failure
+    // above), any of the tied ones may be last: the one the final state matches, so the
+    // verdict does not depend on the order the answers arrived in.
+    let highest = accepted.iter().map(|(version, _)| *version).max();
+    let tied: Vec<Report> = accepted
         .iter()
-        .max_by_key(|(version, _)| *version)
-        .and_then(|(_, body)| serde_json::from_value::<Report>(body.clone()).ok());
+        .filter(|(version, _)| Some(*version) == highest)
+        .filter_map(|(_, body)| serde_json::from_value::<Report>(body.clone()).ok())
+        .collect();
+    let last = tied
+        .iter()
+        .find(|candidate| {
+            current.as_ref().is_some_and(|current| Prediction::read(candidate).discrepancies(current).is_empty())
+        })
+        .or(tied.first())
+        .cloned();
     // The final state is the last accepted PUT in version order; a refused PUT that left
     // a trace shows up in a fixed parameter.
     let (mut lost, mut refused_left) = (Vec::new(), Vec::new());

@@ -72,6 +72,7 @@ impl Session {
         let mut redactor = Redactor::default();
         let mut problems = Vec::new();
         let mut sides = Vec::new();
+        let mut clients = Vec::new();
         for (party, credentials) in [(Party::A, Some(a)), (Party::B, b)] {
             let Some(credentials) = credentials else { continue };
             redactor.add(credentials.client_secret.expose());
@@ -86,11 +87,19 @@ impl Session {
                 options.clone(),
             )
             .map_err(|err| Error::Options(err.to_string()))?;
+            clients.push((party, credentials, client));
+        }
+        // Both clients learn their tenant at the same time; their findings are read in
+        // order, the first client's first.
+        let answers =
+            futures_util::future::join_all(clients.iter().map(|(_, _, client)| async move { client.whoami().await }))
+                .await;
+        for ((party, credentials, client), answer) in clients.into_iter().zip(answers) {
             let which = match party {
                 Party::A => format!("the first client ({})", credentials.client_id),
                 Party::B => format!("the second client ({})", credentials.client_id),
             };
-            let tenant = match client.whoami().await {
+            let tenant = match answer {
                 Ok(me) => Some(me.tenant_id),
                 Err(err) => {
                     let timeout = options.request_timeout;
@@ -201,10 +210,13 @@ impl Session {
     /// Deletes every report the run created and has not deleted, at its current version,
     /// even when the run was stopped; returns the ids of those left behind.
     pub async fn clean_up(&self) -> Vec<String> {
-        for (id, party) in self.control.tracked() {
-            let Some(side) = self.side(party) else { continue };
-            let _ = self.remove_with(side, &id, true).await;
-        }
+        let removals = self.control.tracked().into_iter().filter_map(|(id, party)| {
+            let side = self.side(party)?;
+            Some(async move {
+                let _ = self.remove_with(side, &id, true).await;
+            })
+        });
+        futures_util::future::join_all(removals).await;
         self.control.left_behind()
     }
 

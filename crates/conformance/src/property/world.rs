@@ -457,9 +457,11 @@ impl<'s> World<'s> {
 
     /// Deletes every report this sequence saw accepted that is still there.
     pub async fn clean_up(&self) -> Result<(), Error> {
-        for id in self.labels.keys().filter(|id| !self.deleted.contains(id)) {
-            self.session.remove(&self.session.a, &serde_json::json!({"id": id})).await?;
-        }
-        Ok(())
+        let removals = self
+            .labels
+            .keys()
+            .filter(|id| !self.deleted.contains(id))
+            .map(|id| async move { self.session.remove(&self.session.a, &serde_json::json!({"id": id})).await });
+        futures_util::future::join_all(removals).await.into_iter().collect()
     }
 }
