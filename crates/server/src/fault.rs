@@ -112,14 +112,13 @@ faults! {
     ForeignListLeaks => "foreign-list-leaks", Sec1, Isolation, "another tenant can read a tenant's list";
     ForeignPutApplied => "foreign-put-applied", Sec1, Isolation, "another tenant's PUT is refused but applied";
     ForeignDownloadLeaks => "foreign-download-leaks", Sec1, Isolation, "another tenant can download a stored report";
-    GzipHeaderPlainBytes => "gzip-header-plain-bytes", Sto3, Download, "for an Accept-Encoding listing several codings, Content-Encoding: gzip comes with plain bytes";
     GzipBytesWithoutHeader => "gzip-bytes-without-header", Sto3, Download, "json_v1 files accepted as gzip are sent compressed without Content-Encoding";
     HtmlDownloadNotHtml => "html-download-not-html", Sto3, Download, "html files hold CSV";
     CsvV2WithoutHeader => "csv-v2-without-header", Sto3, Download, "csv_v2 files lack their header row";
     JsonV2NeverSaved => "json-v2-never-saved", Sto2, Download, "json_v2_0 stored reports never reach saved";
     DeepJson500 => "deep-json-500", Err3, Malformed, "JSON nested over a thousand levels gets 500";
     Bom500 => "bom-500", Err3, Malformed, "a body starting with a byte order mark gets 500";
-    InvalidUtf8500 => "invalid-utf8-500", Err3, Malformed, "a body that is not UTF-8 gets 500";
+    NonAscii500 => "non-ascii-500", Err3, Malformed, "a body with bytes beyond ASCII (text or not UTF-8) gets 500";
     HugeNumber500 => "huge-number-500", Err3, Malformed, "a number beyond 64 bits gets 500";
     BodyAtLimit500 => "body-at-limit-500", Err3, Malformed, "a body of exactly the size limit gets 500";
     RacyUnderHighOverlap => "racy-under-high-overlap", Upd9, Concurrency, "PUTs race when eight or more are in flight at once";
