@@ -121,7 +121,7 @@ faults! {
     NonAscii500 => "non-ascii-500", Err3, Malformed, "a body with bytes beyond ASCII (text or not UTF-8) gets 500";
     HugeNumber500 => "huge-number-500", Err3, Malformed, "a number beyond 64 bits gets 500";
     BodyAtLimit500 => "body-at-limit-500", Err3, Malformed, "a body of exactly the size limit gets 500";
-    RacyUnderHighOverlap => "racy-under-high-overlap", Upd9, Concurrency, "PUTs race when eight or more are in flight at once";
+    RacyUnderHighOverlap => "racy-under-high-overlap", Upd9, Concurrency, "PUTs race once eight or more arrive within 100 ms";
 }
 
 /// When a fault shows: `Blatant` ones on every request they touch, the others only
