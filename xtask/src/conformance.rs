@@ -89,7 +89,7 @@ enum Profile {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.list_faults {
         for fault in Fault::ALL {
-            println!("{:<24} {:<7} {}", fault.name(), fault.rule().id(), fault.description());
+            println!("{:<32} {:<7} {:<15} {}", fault.name(), fault.rule().id(), fault.class(), fault.description());
         }
         return Ok(ExitCode::SUCCESS);
     }

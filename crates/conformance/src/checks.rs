@@ -167,9 +167,87 @@ fn enum_value<'a>(problems: &mut Vec<String>, body: &Value, pointer: &str, known
     }
 }
 
+/// The bytes that start every gzip stream.
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
+/// STO-3, decoded honestly: with `Content-Encoding: gzip` the body must be gzip and is
+/// returned decompressed; without it the body must be the plain file (not gzip bytes).
+/// `content_encoding` is the header as sent, the body as received (not decoded).
+pub fn decoded(content_encoding: Option<&str>, body: &[u8]) -> Result<Vec<u8>, String> {
+    let gzip = content_encoding.is_some_and(|coding| coding.trim().eq_ignore_ascii_case("gzip"));
+    match content_encoding.map(str::trim) {
+        None | Some("") | Some("identity") => {}
+        Some(_) if gzip => {}
+        Some(other) => {
+            return Err(format!("the file is sent with Content-Encoding {other:?}, which was not asked for"));
+        }
+    }
+    if !gzip {
+        if body.starts_with(GZIP_MAGIC) {
+            return Err("the file is gzip-compressed but sent without Content-Encoding: gzip".to_owned());
+        }
+        return Ok(body.to_vec());
+    }
+    if !body.starts_with(GZIP_MAGIC) {
+        return Err("Content-Encoding: gzip, but the body is not gzip (plain bytes under a gzip header)".to_owned());
+    }
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut plain)
+        .map_err(|err| format!("Content-Encoding: gzip, but the body does not decompress: {err}"))?;
+    Ok(plain)
+}
+
+/// The file format a stored report's `report_format` promises.
+pub fn file_format_of(format: reportcheck_model::Format) -> crate::contract::FileFormat {
+    use crate::contract::FileFormat;
+    use reportcheck_model::Format;
+    match format {
+        Format::Csv | Format::CsvV2 => FileFormat::Csv,
+        Format::Html => FileFormat::Html,
+        Format::JsonV1 | Format::JsonV2 => FileFormat::Json,
+    }
+}
+
+/// Request bodies no server may answer with a 5xx (ERR-3), by name: non-ASCII text,
+/// bytes that are not UTF-8, JSON nested thousands of levels deep, numbers beyond 64
+/// bits, duplicate keys, a byte order mark, an empty body, and valid JSON padded to
+/// exactly `limit` bytes and one byte over it. `valid` is a valid body to build on.
+pub fn malformed_bodies(valid: &Value, limit: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let text = valid.to_string();
+    let padded = |size: usize| {
+        let mut body = text.clone().into_bytes();
+        body.resize(size.max(body.len()), b' ');
+        body
+    };
+    let with_bom = [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat();
+    let duplicate = text.replacen('{', "{\"result_action\": \"save\", ", 1);
+    vec![
+        ("non-ASCII text", "{\"parameters\": {\"kind\": \"usage_dailý\", \"level\": \"ñ😀\"}}".as_bytes().to_vec()),
+        ("bytes that are not UTF-8", b"{\"parameters\": {\"kind\": \"\xff\xfe\xc3\x28\"}}".to_vec()),
+        ("JSON nested 5000 levels deep", [vec![b'['; 5000], vec![b']'; 5000]].concat()),
+        (
+            "objects nested 3000 levels deep",
+            ["{\"a\":".repeat(3000).into_bytes(), b"1".to_vec(), vec![b'}'; 3000]].concat(),
+        ),
+        ("a number beyond 64 bits", b"{\"parameters\": {\"kind\": 123456789012345678901234567890}}".to_vec()),
+        (
+            "a number beyond f64",
+            b"{\"parameters\": {\"level\": 1e400}, \"version\": -99999999999999999999999}".to_vec(),
+        ),
+        ("duplicate keys", duplicate.into_bytes()),
+        ("a byte order mark", with_bom),
+        ("an empty body", Vec::new()),
+        ("a body exactly at the size limit", padded(limit)),
+        ("a body one byte over the size limit", padded(limit + 1)),
+    ]
+}
+
 /// Whether `body` is a file in `format`.
 pub fn file_format(format: crate::contract::FileFormat, body: &[u8]) -> Result<(), String> {
     use crate::contract::FileFormat;
+    if body.starts_with(GZIP_MAGIC) {
+        return Err("the file is gzip bytes, not decoded by its Content-Encoding".to_owned());
+    }
     let text = std::str::from_utf8(body).map_err(|_| "the file is not UTF-8 text".to_owned())?;
     match format {
         FileFormat::Json => serde_json::from_str::<Value>(text).map(|_| ()).map_err(|err| format!("not JSON: {err}")),
@@ -183,9 +261,13 @@ pub fn file_format(format: crate::contract::FileFormat, body: &[u8]) -> Result<(
         }
         FileFormat::Csv => {
             let widths: Vec<usize> = text.lines().filter(|line| !line.is_empty()).map(csv_fields).collect();
+            let header = text.lines().find(|line| !line.is_empty()).unwrap_or_default();
             match widths.first() {
                 None => Err("an empty CSV file".to_owned()),
                 Some(1) => Err("not CSV: the header has a single column".to_owned()),
+                Some(_) if !is_header_row(header) => {
+                    Err(format!("not CSV with a header row: the first row holds data ({header:.80})"))
+                }
                 Some(first) if widths.iter().all(|width| width == first) => Ok(()),
                 Some(first) => Err(format!("not CSV: rows have {widths:?} fields, the header {first}")),
             }
@@ -205,4 +287,14 @@ fn csv_fields(line: &str) -> usize {
         }
     }
     fields
+}
+
+/// A CSV header row names its columns: no field is empty, a number, a UUID or a date.
+fn is_header_row(line: &str) -> bool {
+    line.split(',').map(|field| field.trim().trim_matches('"')).all(|field| {
+        !field.is_empty()
+            && field.parse::<f64>().is_err()
+            && field.to_ascii_lowercase().parse::<reportcheck_model::Id>().is_err()
+            && reportcheck_model::date::parse_day(field).is_err()
+    })
 }

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use reportcheck_model::{Freedom, Rule};
 
 macro_rules! faults {
-    ($($variant:ident => $name:literal, $rule:ident, $what:literal;)*) => {
+    ($($variant:ident => $name:literal, $rule:ident, $class:ident, $what:literal;)*) => {
         /// One deliberate deviation from PROFILE.md.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Fault { $($variant,)* }
@@ -30,51 +30,160 @@ macro_rules! faults {
             pub fn description(self) -> &'static str {
                 match self { $(Fault::$variant => $what,)* }
             }
+
+            /// When it shows: always, or only under its condition.
+            pub fn class(self) -> FaultClass {
+                match self { $(Fault::$variant => FaultClass::$class,)* }
+            }
         }
     };
 }
 
 faults! {
-    TokenWithoutIdToken => "token-without-id-token", Auth1, "the token response lacks id_token";
-    WrongSecretIs400 => "wrong-secret-is-400", Auth2, "a wrong client secret gets 400 instead of 401";
-    AnonymousAccess => "anonymous-access", Auth3, "requests without a token act as tenant A's client";
-    ClientWithoutTenant => "client-without-tenant", Auth4, "GET /clients/{id} omits tenant_id";
-    CreateDropsFlags => "create-drops-flags", Crt1, "a create does not echo hide_zero_usage and show_skus";
-    SendWithoutRecipients => "send-without-recipients", Crt2, "a send report without recipients is created";
-    FuturePeriod => "future-period", Crt3, "a period ending in the future is accepted";
-    LaxCreateSchema => "lax-create-schema", Crt4, "unknown top-level keys of a create are ignored";
-    CreateAnyMediaType => "create-any-media-type", Crt5, "a create in any media type is read as JSON";
-    CreateForeignTenant => "create-foreign-tenant", Crt6, "reports can be created for any tenant";
-    NoDefaultFormats => "no-default-formats", Crt7, "omitted formats default to [] instead of [\"csv\"]";
-    StaleGet => "stale-get", Get1, "GET returns the report as it was created";
-    UnknownIdIs400 => "unknown-id-is-400", Get2, "GET of an unknown report gets 400";
-    MalformedIdIs500 => "malformed-id-is-500", Get3, "a malformed report id gets 500";
-    ListOmitsMonthly => "list-omits-monthly", Lst1, "the tenant list leaves out monthly reports";
-    UpdateAnyReport => "update-any-report", Upd1, "reports that are not scheduled can be updated";
-    UpdateFormats => "update-formats", Upd2, "a PUT changes parameters.formats";
-    RecipientsOnSave => "recipients-on-save", Upd3, "recipients can be set on a save report";
-    IgnoreEnabled => "ignore-enabled", Upd4, "schedule.enabled is accepted but not applied";
-    LaxUpdateSchema => "lax-update-schema", Upd5, "unknown top-level keys of a PUT are ignored";
-    UpdateEchoesOld => "update-echoes-old", Upd6, "a PUT answers with the report as it was before";
-    NoVersionBump => "no-version-bump", Upd7, "a successful PUT keeps the version";
-    UpdateAnyMediaType => "update-any-media-type", Upd8, "a PUT in any media type is read as JSON";
-    RacyUpdates => "racy-updates", Upd9, "concurrent PUTs read and write the report separately";
-    DeleteKeeps => "delete-keeps", Del1, "DELETE answers 204 but keeps the report";
-    DeleteWithoutVersion => "delete-without-version", Del2, "DELETE without version deletes";
-    IgnoreStaleVersion => "ignore-stale-version", Del3, "DELETE with a stale version deletes";
-    DeleteUnknownIs204 => "delete-unknown-is-204", Del4, "DELETE of an unknown report answers 204";
-    StoredWithoutStatus => "stored-without-status", Sto1, "stored reports lack status";
-    OneStoredReport => "one-stored-report", Sto2, "only the first format is stored";
-    CorruptDownload => "corrupt-download", Sto3, "downloads are not in their format";
-    UnknownStoredIs200 => "unknown-stored-is-200", Sto4, "a download of an unknown stored id answers 200";
-    CrossTenantReads => "cross-tenant-reads", Sec1, "any caller can read any tenant's reports";
-    EchoToken => "echo-token", Sec2, "404 bodies echo the caller's bearer token";
-    PlainTextErrors => "plain-text-errors", Err1, "errors are text/plain";
-    WrongBusinessCode => "wrong-business-code", Err2, "business-rule rejections use code 400 instead of 1027";
-    BadJsonIs500 => "bad-json-is-500", Err3, "a body that is not JSON gets 500";
-    NoGenerationDate => "no-generation-date", Sch1, "reports lack generation_date";
-    JsonAsText => "json-as-text", Sch2, "JSON bodies are served as text/plain";
-    VersionAsString => "version-as-string", Sch3, "version is written as a string";
+    TokenWithoutIdToken => "token-without-id-token", Auth1, Blatant, "the token response lacks id_token";
+    WrongSecretIs400 => "wrong-secret-is-400", Auth2, Blatant, "a wrong client secret gets 400 instead of 401";
+    AnonymousAccess => "anonymous-access", Auth3, Blatant, "requests without a token act as tenant A's client";
+    ClientWithoutTenant => "client-without-tenant", Auth4, Blatant, "GET /clients/{id} omits tenant_id";
+    CreateDropsFlags => "create-drops-flags", Crt1, Blatant, "a create does not echo hide_zero_usage and show_skus";
+    SendWithoutRecipients => "send-without-recipients", Crt2, Blatant, "a send report without recipients is created";
+    FuturePeriod => "future-period", Crt3, Blatant, "a period ending in the future is accepted";
+    LaxCreateSchema => "lax-create-schema", Crt4, Blatant, "unknown top-level keys of a create are ignored";
+    CreateAnyMediaType => "create-any-media-type", Crt5, Blatant, "a create in any media type is read as JSON";
+    CreateForeignTenant => "create-foreign-tenant", Crt6, Blatant, "reports can be created for any tenant";
+    NoDefaultFormats => "no-default-formats", Crt7, Blatant, "omitted formats default to [] instead of [\"csv\"]";
+    StaleGet => "stale-get", Get1, Blatant, "GET returns the report as it was created";
+    UnknownIdIs400 => "unknown-id-is-400", Get2, Blatant, "GET of an unknown report gets 400";
+    MalformedIdIs500 => "malformed-id-is-500", Get3, Blatant, "a malformed report id gets 500";
+    ListOmitsMonthly => "list-omits-monthly", Lst1, Blatant, "the tenant list leaves out monthly reports";
+    UpdateAnyReport => "update-any-report", Upd1, Blatant, "reports that are not scheduled can be updated";
+    UpdateFormats => "update-formats", Upd2, Blatant, "a PUT changes parameters.formats";
+    RecipientsOnSave => "recipients-on-save", Upd3, Blatant, "recipients can be set on a save report";
+    IgnoreEnabled => "ignore-enabled", Upd4, Blatant, "schedule.enabled is accepted but not applied";
+    LaxUpdateSchema => "lax-update-schema", Upd5, Blatant, "unknown top-level keys of a PUT are ignored";
+    UpdateEchoesOld => "update-echoes-old", Upd6, Blatant, "a PUT answers with the report as it was before";
+    NoVersionBump => "no-version-bump", Upd7, Blatant, "a successful PUT keeps the version";
+    UpdateAnyMediaType => "update-any-media-type", Upd8, Blatant, "a PUT in any media type is read as JSON";
+    RacyUpdates => "racy-updates", Upd9, Blatant, "concurrent PUTs read and write the report separately";
+    DeleteKeeps => "delete-keeps", Del1, Blatant, "DELETE answers 204 but keeps the report";
+    DeleteWithoutVersion => "delete-without-version", Del2, Blatant, "DELETE without version deletes";
+    IgnoreStaleVersion => "ignore-stale-version", Del3, Blatant, "DELETE with a stale version deletes";
+    DeleteUnknownIs204 => "delete-unknown-is-204", Del4, Blatant, "DELETE of an unknown report answers 204";
+    StoredWithoutStatus => "stored-without-status", Sto1, Blatant, "stored reports lack status";
+    OneStoredReport => "one-stored-report", Sto2, Blatant, "only the first format is stored";
+    CorruptDownload => "corrupt-download", Sto3, Blatant, "downloads are not in their format";
+    UnknownStoredIs200 => "unknown-stored-is-200", Sto4, Blatant, "a download of an unknown stored id answers 200";
+    CrossTenantReads => "cross-tenant-reads", Sec1, Blatant, "any caller can read any tenant's reports";
+    EchoToken => "echo-token", Sec2, Blatant, "404 bodies echo the caller's bearer token";
+    PlainTextErrors => "plain-text-errors", Err1, Blatant, "errors are text/plain";
+    WrongBusinessCode => "wrong-business-code", Err2, Blatant, "business-rule rejections use code 400 instead of 1027";
+    BadJsonIs500 => "bad-json-is-500", Err3, Blatant, "a body that is not JSON gets 500";
+    NoGenerationDate => "no-generation-date", Sch1, Blatant, "reports lack generation_date";
+    JsonAsText => "json-as-text", Sch2, Blatant, "JSON bodies are served as text/plain";
+    VersionAsString => "version-as-string", Sch3, Blatant, "version is written as a string";
+    // Conditional faults: each on only under its condition.
+    PeriodEndOffByOne => "period-end-off-by-one", Crt3, Boundary, "a period ending tomorrow is accepted";
+    StartAfterEndAccepted => "start-after-end-accepted", Crt3, Boundary, "a past period whose start is after its end is accepted";
+    OnceTomorrowNotScheduled => "once-tomorrow-not-scheduled", Upd1, Boundary, "a once report generated tomorrow is refused as not scheduled";
+    OnceTodayScheduled => "once-today-scheduled", Upd1, Boundary, "a once report generated today can still be updated";
+    StaleByOneDeletes => "stale-by-one-deletes", Del3, Boundary, "DELETE with the version just before the current one deletes";
+    VersionAheadDeletes => "version-ahead-deletes", Del3, Boundary, "DELETE with a version ahead of the current one deletes";
+    MonthEndPeriodShifted => "month-end-period-shifted", Crt1, Boundary, "a period ending on a month's last day is stored ending on the next month's first";
+    UpperCaseKindAccepted => "upper-case-kind-accepted", Crt4, EveryValue, "an upper-case kind in a create is read as lower case";
+    NullLevelAccepted => "null-level-accepted", Crt4, EveryValue, "a null level in a create defaults to accounts";
+    AllPartnersEchoedWrong => "all-partners-echoed-wrong", Crt1, EveryValue, "a create with level all_partners answers all_customers";
+    MonthlyDisabledIgnored => "monthly-disabled-ignored", Crt1, EveryValue, "a monthly report created disabled is stored enabled";
+    UsageCurrentUpdateLost => "usage-current-update-lost", Upd6, EveryValue, "a PUT to kind usage_current keeps the old kind";
+    UpperCaseLevelUpdateAccepted => "upper-case-level-update-accepted", Upd5, EveryValue, "an upper-case level in a PUT is read as lower case";
+    ThirdUpdateLost => "third-update-lost", Get1, Sequence, "the third successful PUT on a report is answered but not stored";
+    ToggleResetsKind => "toggle-resets-kind", Upd6, Sequence, "a schedule toggle resets kind to the created one";
+    ToggleKeepsVersion => "toggle-keeps-version", Upd7, Sequence, "a schedule toggle keeps the version";
+    ListOmitsDisabled => "list-omits-disabled", Lst1, Sequence, "the tenant list leaves out disabled reports";
+    RefusedPutAppliesKind => "refused-put-applies-kind", Upd2, Sequence, "a PUT refused for a fixed parameter still applies its kind and level";
+    ShowSkusChangeAccepted => "show-skus-change-accepted", Upd2, FixedParameter, "a PUT changing show_skus alone is applied";
+    HideZeroUsageChangeAccepted => "hide-zero-usage-change-accepted", Upd2, FixedParameter, "a PUT changing hide_zero_usage alone is applied";
+    ForeignTenantIdMovesReport => "foreign-tenant-id-moves-report", Upd2, FixedParameter, "a PUT with another known tenant's id moves the report there";
+    SameFormatsRefused => "same-formats-refused", Upd2, FixedParameter, "a PUT repeating the current formats is refused";
+    SamePeriodRefused => "same-period-refused", Upd2, FixedParameter, "a PUT repeating the current period is refused";
+    KindChangeClearsRecipients => "kind-change-clears-recipients", Upd6, Recipients, "a PUT changing kind empties the recipients";
+    RecipientsUpdateIgnored => "recipients-update-ignored", Upd6, Recipients, "new recipients of a send report are accepted but not applied";
+    RecipientsOnDisabledSave => "recipients-on-disabled-save", Upd3, Recipients, "recipients can be set on a disabled save report";
+    ForeignDeleteWithVersion => "foreign-delete-with-version", Sec1, Isolation, "another tenant's DELETE with the right version deletes";
+    ForeignStoredListLeaks => "foreign-stored-list-leaks", Sec1, Isolation, "another tenant can list a report's stored reports";
+    ForeignListLeaks => "foreign-list-leaks", Sec1, Isolation, "another tenant can read a tenant's list";
+    ForeignPutApplied => "foreign-put-applied", Sec1, Isolation, "another tenant's PUT is refused but applied";
+    ForeignDownloadLeaks => "foreign-download-leaks", Sec1, Isolation, "another tenant can download a stored report";
+    GzipBytesWithoutHeader => "gzip-bytes-without-header", Sto3, Download, "json_v1 files accepted as gzip are sent compressed without Content-Encoding";
+    HtmlDownloadNotHtml => "html-download-not-html", Sto3, Download, "html files hold CSV";
+    CsvV2WithoutHeader => "csv-v2-without-header", Sto3, Download, "csv_v2 files lack their header row";
+    JsonV2NeverSaved => "json-v2-never-saved", Sto2, Download, "json_v2_0 stored reports never reach saved";
+    DeepJson500 => "deep-json-500", Err3, Malformed, "JSON nested over a thousand levels gets 500";
+    Bom500 => "bom-500", Err3, Malformed, "a body starting with a byte order mark gets 500";
+    NonAscii500 => "non-ascii-500", Err3, Malformed, "a body with bytes beyond ASCII (text or not UTF-8) gets 500";
+    HugeNumber500 => "huge-number-500", Err3, Malformed, "a number beyond 64 bits gets 500";
+    BodyAtLimit500 => "body-at-limit-500", Err3, Malformed, "a body of exactly the size limit gets 500";
+    RacyUnderHighOverlap => "racy-under-high-overlap", Upd9, Concurrency, "PUTs race once eight or more arrive within 100 ms";
+}
+
+/// When a fault shows: `Blatant` ones on every request they touch, the others only
+/// under the condition their class names (the classes of hidden, conditional bugs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaultClass {
+    /// Always on.
+    Blatant,
+    /// At a boundary value: a date around today, a version one off.
+    Boundary,
+    /// For one enum value, or one invalid form of a value.
+    EveryValue,
+    /// After a sequence: the third write, a toggle after a change, a refusal between writes.
+    Sequence,
+    /// For one fixed parameter changed alone, or repeated with its value.
+    FixedParameter,
+    /// For recipients on send and save reports.
+    Recipients,
+    /// For one operation of another tenant's client.
+    Isolation,
+    /// For one file format or content coding of a download.
+    Download,
+    /// For one kind of malformed body.
+    Malformed,
+    /// Under enough concurrent requests.
+    Concurrency,
+}
+
+impl FaultClass {
+    pub const ALL: &'static [FaultClass] = &[
+        FaultClass::Blatant,
+        FaultClass::Boundary,
+        FaultClass::EveryValue,
+        FaultClass::Sequence,
+        FaultClass::FixedParameter,
+        FaultClass::Recipients,
+        FaultClass::Isolation,
+        FaultClass::Download,
+        FaultClass::Malformed,
+        FaultClass::Concurrency,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultClass::Blatant => "blatant",
+            FaultClass::Boundary => "boundary",
+            FaultClass::EveryValue => "every-value",
+            FaultClass::Sequence => "sequence",
+            FaultClass::FixedParameter => "fixed-parameter",
+            FaultClass::Recipients => "recipients",
+            FaultClass::Isolation => "isolation",
+            FaultClass::Download => "download",
+            FaultClass::Malformed => "malformed",
+            FaultClass::Concurrency => "concurrency",
+        }
+    }
+}
+
+impl fmt::Display for FaultClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
 }
 
 impl fmt::Display for Fault {
@@ -202,6 +311,11 @@ mod tests {
         for fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>(), Ok(*fault));
         }
+        for class in FaultClass::ALL {
+            assert!(Fault::ALL.iter().any(|fault| fault.class() == *class), "no fault of class {class}");
+        }
+        let conditional = Fault::ALL.iter().filter(|fault| fault.class() != FaultClass::Blatant).count();
+        assert!(conditional >= 30, "{conditional} conditional faults");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use axum::{Json, Router, middleware};
 use base64::Engine as _;
 use reportcheck_model::decide::Request;
 use reportcheck_model::rule_check::Violation;
-use reportcheck_model::{Freedom, Id, Rule};
+use reportcheck_model::{Format, Freedom, Id, Rule};
 
 use crate::failure::{Failure, TokenFailure, ensure_json_errors};
 use crate::fault::Fault;
@@ -116,6 +116,7 @@ async fn create(
     let content_type = content_type(&headers);
     let body = read_body(&store, body)
         .map_err(|failure| before_body(&store, caller, Request::Create { content_type, body: b"" }, failure))?;
+    malformed_fault(&store, &body)?;
     Ok(Json(store.create(caller, content_type, &body)?).into_response())
 }
 
@@ -135,7 +136,8 @@ async fn update(
     let body = read_body(&store, body).map_err(|failure| {
         before_body(&store, caller, Request::Update { id: &id, content_type, body: b"" }, failure)
     })?;
-    let report = if store.fault(Fault::RacyUpdates) {
+    malformed_fault(&store, &body)?;
+    let report = if store.racy_now() {
         store.update_racy(caller, &id, content_type, &body).await?
     } else {
         store.update(caller, &id, content_type, &body)?
@@ -175,7 +177,10 @@ async fn download(
     let caller = caller(&store, &headers)?;
     let file = store.download(caller, &id, &stored_id)?;
     let gzip = accepts_gzip(&headers);
+    // The download fault: a coding without its header.
+    let hidden_gzip = gzip && store.fault(Fault::GzipBytesWithoutHeader) && file.format == Format::JsonV1;
     let mut response = if gzip { file.gzip } else { file.plain }.into_response();
+    let gzip = gzip && !hidden_gzip;
     let media_type =
         if store.variation(Freedom::DownloadMediaType) { "application/octet-stream" } else { file.format.media_type() };
     let response_headers = response.headers_mut();
@@ -185,6 +190,36 @@ async fn download(
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     Ok(response)
+}
+
+/// The malformed-input faults: a 500 for one kind of body each.
+fn malformed_fault(store: &Store, body: &[u8]) -> Result<(), Failure> {
+    let crash = (store.fault(Fault::DeepJson500) && nesting(body) > 1000)
+        || (store.fault(Fault::Bom500) && body.starts_with(b"\xef\xbb\xbf"))
+        || (store.fault(Fault::NonAscii500) && !body.is_ascii())
+        || (store.fault(Fault::HugeNumber500) && longest_digit_run(body) > 19)
+        || (store.fault(Fault::BodyAtLimit500) && body.len() == store.config().max_body_bytes);
+    if crash { Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.")) } else { Ok(()) }
+}
+
+/// The deepest nesting of JSON brackets in `body` (strings not considered).
+fn nesting(body: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for byte in body {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+fn longest_digit_run(body: &[u8]) -> usize {
+    body.split(|byte| !byte.is_ascii_digit()).map(<[u8]>::len).max().unwrap_or(0)
 }
 
 /// A body over the limit is answered 413 unless the model refuses the request before

@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use config::{Config, VersionScheme};
-pub use fault::{Fault, Faults, UnknownFault, Variations};
+pub use fault::{Fault, FaultClass, Faults, UnknownFault, Variations};
 pub use fixture::{ClientCredentials, Fixture, FixtureFile, Tenant};
 pub use http::router;
 pub use store::Store;

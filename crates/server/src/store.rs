@@ -14,8 +14,9 @@ use parking_lot::{Mutex, RwLock};
 use reportcheck_model::decide::{self, Decision, Prediction, Request, StoredExpectation};
 use reportcheck_model::rule_check::{self, Violation};
 use reportcheck_model::{
-    ApiClient, ClientStatus, ClientType, Date, Format, Freedom, Id, Report, ReportPost, ReportPut, Rule, ScheduleType,
-    Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token, TokenEndpointAuthMethod, UuidList,
+    ApiClient, ClientStatus, ClientType, Date, Format, Freedom, Id, Kind, Level, Report, ReportPost, ReportPut, Rule,
+    ScheduleType, Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token, TokenEndpointAuthMethod,
+    UuidList,
 };
 
 use crate::config::{Config, VersionScheme};
@@ -51,6 +52,8 @@ struct Entry {
     /// The report as created (only the stale-get fault reads it).
     created: Report,
     generation: Option<Generation>,
+    /// Successful PUTs so far (only the third-update-lost fault reads it).
+    updates: u32,
 }
 
 /// The stored reports of a generated `save` report.
@@ -77,11 +80,19 @@ pub struct Store {
     fixture: Fixture,
     tokens: Mutex<HashMap<String, Grant>>,
     reports: RwLock<Reports>,
+    /// When the last PUTs arrived (only the racy-under-high-overlap fault reads it).
+    recent_puts: Mutex<std::collections::VecDeque<Instant>>,
 }
 
 impl Store {
     pub fn new(config: Config, fixture: Fixture) -> Store {
-        let store = Store { config, fixture, tokens: Mutex::default(), reports: RwLock::default() };
+        let store = Store {
+            config,
+            fixture,
+            tokens: Mutex::default(),
+            reports: RwLock::default(),
+            recent_puts: Mutex::default(),
+        };
         if store.variation(Freedom::PreexistingReports) {
             store.seed();
         }
@@ -200,14 +211,20 @@ impl Store {
         let content_type = if self.fault(Fault::CreateAnyMediaType) { Some(JSON) } else { content_type };
         let body =
             if self.fault(Fault::LaxCreateSchema) { strip_unknown_keys(body, CREATE_KEYS) } else { body.to_vec() };
+        let body = self.lenient_values(body, "/parameters/kind", Fault::UpperCaseKindAccepted);
+        let body = self.lenient_values(body, "/parameters/level", Fault::NullLevelAccepted);
+        let excused_period = self.excused_period(&body);
         let request = Request::Create { content_type, body: &body };
         let mut reports = self.reports.write();
-        match self.decide(&reports, caller, request) {
+        match self
+            .decide_excusing(&reports, caller, request, &|violation| excused_period && violation.rule == Rule::Crt3)
+        {
             Decision::Created { post, prediction } => {
                 let report = self.new_report(&post, prediction);
                 let seq = reports.next_seq;
                 reports.next_seq += 1;
-                let entry = Entry { seq, report: report.clone(), created: report.clone(), generation: None };
+                let entry =
+                    Entry { seq, report: report.clone(), created: report.clone(), generation: None, updates: 0 };
                 reports.by_id.insert(report.id, entry);
                 self.generate_if_due(&mut reports, caller, report.id);
                 Ok(report)
@@ -250,17 +267,157 @@ impl Store {
         let (content_type, body) = self.update_request(content_type, body);
         let request = Request::Update { id, content_type, body: &body };
         let mut reports = self.reports.write();
-        match self.decide(&reports, caller, request) {
+        let current = id.parse().ok().and_then(|id: Id| reports.by_id.get(&id)).map(|entry| entry.report.clone());
+        if let (Some(current), Ok(put)) = (&current, rule_check::parse_update(&body))
+            && let Some(violation) = self.refused_wrongly(current, &put)
+        {
+            return Err(self.refusal(Decision::Rejected(vec![violation]), request));
+        }
+        let excuse = |violation: &Violation| {
+            let (Some(current), Ok(put)) = (&current, rule_check::parse_update(&body)) else { return false };
+            self.update_excused(current, &put, violation)
+        };
+        match self.decide_excusing(&reports, caller, request, &excuse) {
             Decision::Updated { put, prediction } => {
                 let Some(entry) = reports.by_id.get_mut(&prediction.report.id) else {
                     return Err(self.refusal(Decision::Updated { put, prediction }, request));
                 };
-                let updated = self.updated_report(&entry.report, &put, prediction);
+                let updated = self.updated_report(&entry.report, &entry.created, &put, prediction);
+                entry.updates += 1;
+                if self.fault(Fault::ThirdUpdateLost) && entry.updates == 3 {
+                    return Ok(updated);
+                }
                 let before = std::mem::replace(&mut entry.report, updated.clone());
                 Ok(if self.fault(Fault::UpdateEchoesOld) { before } else { updated })
             }
+            Decision::Rejected(violations) => {
+                self.apply_refused_update(&mut reports, &current, &body, &violations);
+                Err(self.refusal(Decision::Rejected(violations), request))
+            }
             decision => Err(self.refusal(decision, request)),
         }
+    }
+
+    /// The faults that refuse a PUT the model accepts.
+    fn refused_wrongly(&self, current: &Report, put: &ReportPut) -> Option<Violation> {
+        let today = self.today();
+        let parameters = put.parameters.as_ref();
+        if self.fault(Fault::OnceTomorrowNotScheduled)
+            && current.schedule.schedule_type == ScheduleType::Once
+            && current.generation_date == today + time::Duration::days(1)
+        {
+            return Some(Violation::business(Rule::Upd1, "only scheduled reports can be updated"));
+        }
+        let repeats = |fault: Fault, same: bool| self.fault(fault) && same;
+        if repeats(
+            Fault::SameFormatsRefused,
+            parameters.and_then(|parameters| parameters.formats.as_ref()) == Some(&current.parameters.formats),
+        ) || repeats(
+            Fault::SamePeriodRefused,
+            parameters.and_then(|parameters| parameters.period) == Some(current.parameters.period),
+        ) {
+            return Some(Violation::business(Rule::Upd2, "only parameters.kind and parameters.level can be changed"));
+        }
+        None
+    }
+
+    /// The faults that let a PUT through despite `violation`, under their condition.
+    fn update_excused(&self, current: &Report, put: &ReportPut, violation: &Violation) -> bool {
+        let today = self.today();
+        match violation.rule {
+            Rule::Upd1 => {
+                self.fault(Fault::OnceTodayScheduled)
+                    && current.schedule.schedule_type == ScheduleType::Once
+                    && current.generation_date == today
+            }
+            Rule::Upd3 => {
+                self.fault(Fault::RecipientsOnDisabledSave)
+                    && current.result_action == reportcheck_model::ResultAction::Save
+                    && !current.schedule.enabled
+            }
+            Rule::Upd2 => {
+                let Some(parameters) = &put.parameters else { return false };
+                let others = |tenant: bool, hide: bool, skus: bool| {
+                    parameters.formats.as_ref().is_none_or(|formats| *formats == current.parameters.formats)
+                        && parameters.period.is_none_or(|period| period == current.parameters.period)
+                        && (tenant || parameters.tenant_id.is_none_or(|id| id == current.parameters.tenant_id))
+                        && (hide
+                            || parameters
+                                .hide_zero_usage
+                                .is_none_or(|flag| flag == current.parameters.hide_zero_usage.unwrap_or(false)))
+                        && (skus
+                            || parameters
+                                .show_skus
+                                .is_none_or(|flag| flag == current.parameters.show_skus.unwrap_or(false)))
+                };
+                (self.fault(Fault::ShowSkusChangeAccepted)
+                    && parameters.show_skus.is_some()
+                    && others(false, false, true))
+                    || (self.fault(Fault::HideZeroUsageChangeAccepted)
+                        && parameters.hide_zero_usage.is_some()
+                        && others(false, true, false))
+                    || (self.fault(Fault::ForeignTenantIdMovesReport)
+                        && parameters.tenant_id.is_some_and(|tenant| {
+                            tenant != current.parameters.tenant_id
+                                && self.fixture.tenants.iter().any(|t| t.id == tenant)
+                        })
+                        && others(true, false, false))
+            }
+            _ => false,
+        }
+    }
+
+    /// The faults that change a report on a refused PUT.
+    fn apply_refused_update(
+        &self,
+        reports: &mut Reports,
+        current: &Option<Report>,
+        body: &[u8],
+        violations: &[Violation],
+    ) {
+        let (Some(current), Ok(put)) = (current, rule_check::parse_update(body)) else { return };
+        let first = violations.first().map(|violation| violation.rule);
+        let applies = (self.fault(Fault::RefusedPutAppliesKind)
+            && violations.iter().any(|violation| violation.rule == Rule::Upd2))
+            || (self.fault(Fault::ForeignPutApplied) && first == Some(Rule::Sec1));
+        if !applies {
+            return;
+        }
+        if let Some(entry) = reports.by_id.get_mut(&current.id) {
+            let version = entry.report.version;
+            entry.report = rule_check::apply_update(&entry.report, &put);
+            entry.report.version = version;
+        }
+    }
+
+    /// For the value faults: an upper-case or `null` value at `pointer` read leniently.
+    fn lenient_values(&self, body: Vec<u8>, pointer: &str, fault: Fault) -> Vec<u8> {
+        if !self.fault(fault) {
+            return body;
+        }
+        let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else { return body };
+        let Some(field) = value.pointer_mut(pointer) else { return body };
+        match field {
+            serde_json::Value::String(text) if text.chars().any(char::is_uppercase) => {
+                *field = serde_json::Value::String(text.to_lowercase());
+            }
+            serde_json::Value::Null if fault == Fault::NullLevelAccepted => {
+                *field = serde_json::Value::String("accounts".to_owned());
+            }
+            _ => return body,
+        }
+        serde_json::to_vec(&value).unwrap_or(body)
+    }
+
+    /// For the period faults: whether this create's period sits on their boundary.
+    fn excused_period(&self, body: &[u8]) -> bool {
+        let Ok(post) = rule_check::parse_create(body) else { return false };
+        let Some(period) = post.parameters.period else { return false };
+        let today = self.today();
+        (self.fault(Fault::PeriodEndOffByOne)
+            && period.end == today + time::Duration::days(1)
+            && period.start <= period.end)
+            || (self.fault(Fault::StartAfterEndAccepted) && period.start > period.end && period.end <= today)
     }
 
     /// The racy-updates fault: decides on a snapshot, yields, then writes it back, so
@@ -278,7 +435,7 @@ impl Store {
             let reports = self.reports.read();
             match self.decide(&reports, caller, request) {
                 Decision::Updated { put, prediction } => match reports.by_id.get(&prediction.report.id) {
-                    Some(entry) => self.updated_report(&entry.report, &put, prediction),
+                    Some(entry) => self.updated_report(&entry.report, &entry.created, &put, prediction),
                     None => return Err(self.refusal(Decision::Updated { put, prediction }, request)),
                 },
                 decision => return Err(self.refusal(decision, request)),
@@ -295,7 +452,26 @@ impl Store {
         let content_type = if self.fault(Fault::UpdateAnyMediaType) { Some(JSON) } else { content_type };
         let body =
             if self.fault(Fault::LaxUpdateSchema) { strip_unknown_keys(body, UPDATE_KEYS) } else { body.to_vec() };
+        let body = self.lenient_values(body, "/parameters/level", Fault::UpperCaseLevelUpdateAccepted);
         (content_type, body)
+    }
+
+    /// Whether this PUT takes the racy path: always with racy-updates; with
+    /// racy-under-high-overlap once eight or more PUTs arrived within 100 ms.
+    pub fn racy_now(&self) -> bool {
+        if self.fault(Fault::RacyUpdates) {
+            return true;
+        }
+        if !self.fault(Fault::RacyUnderHighOverlap) {
+            return false;
+        }
+        let now = Instant::now();
+        let mut recent = self.recent_puts.lock();
+        recent.push_back(now);
+        while recent.front().is_some_and(|at| now.duration_since(*at) > Duration::from_millis(100)) {
+            recent.pop_front();
+        }
+        recent.len() >= 8
     }
 
     /// DEL-*: `DELETE /reports/{id}?version=...`.
@@ -307,7 +483,25 @@ impl Store {
             other => other.map(str::to_owned),
         };
         let request = Request::Delete { id, version: version.as_deref() };
-        match self.decide(&reports, caller, request) {
+        let sent = version.as_deref().and_then(|version| version.parse::<i64>().ok());
+        let excuse = |violation: &Violation| {
+            let (Some(current), Some(sent)) = (current, sent) else { return false };
+            violation.rule == Rule::Del3
+                && ((self.fault(Fault::StaleByOneDeletes) && sent == current - 1)
+                    || (self.fault(Fault::VersionAheadDeletes) && sent > current))
+        };
+        match self.decide_excusing(&reports, caller, request, &excuse) {
+            Decision::Rejected(violations)
+                if self.fault(Fault::ForeignDeleteWithVersion)
+                    && violations.first().is_some_and(|violation| violation.rule == Rule::Sec1)
+                    && current.is_some()
+                    && sent == current =>
+            {
+                if let Ok(id) = id.parse::<Id>() {
+                    reports.by_id.remove(&id);
+                }
+                Ok(())
+            }
             Decision::Deleted { id } => {
                 if !self.fault(Fault::DeleteKeeps) {
                     reports.by_id.remove(&id);
@@ -330,6 +524,13 @@ impl Store {
         let request = Request::List { tenant };
         let tenant = match self.decide(&reports, caller, request) {
             Decision::Listed { tenant } => tenant,
+            Decision::Rejected(violations)
+                if self.fault(Fault::ForeignListLeaks)
+                    && violations.first().is_some_and(|violation| violation.rule == Rule::Sec1)
+                    && let Ok(tenant) = tenant.parse::<Id>() =>
+            {
+                tenant
+            }
             decision => return Err(self.refusal(decision, request)),
         };
         let children = self.variation(Freedom::ChildTenantReports);
@@ -348,6 +549,9 @@ impl Store {
         if self.fault(Fault::ListOmitsMonthly) {
             entries.retain(|entry| entry.report.schedule.schedule_type != ScheduleType::Monthly);
         }
+        if self.fault(Fault::ListOmitsDisabled) {
+            entries.retain(|entry| entry.report.schedule.enabled);
+        }
         Ok(UuidList { items: entries.iter().map(|entry| entry.report.id).collect() })
     }
 
@@ -358,6 +562,13 @@ impl Store {
         let request = Request::Stored { id };
         let (report, stored) = match self.decide(&reports, caller, request) {
             Decision::StoredListed { report, stored } => (report, stored),
+            Decision::Rejected(violations)
+                if self.fault(Fault::ForeignStoredListLeaks)
+                    && violations.first().is_some_and(|violation| violation.rule == Rule::Sec1)
+                    && let Ok(report) = id.parse::<Id>() =>
+            {
+                (report, StoredExpectation::Unpinned)
+            }
             decision => return Err(self.refusal(decision, request)),
         };
         let Some(entry) = reports.by_id.get_mut(&report) else { return Ok(StoredReportList::default()) };
@@ -367,7 +578,6 @@ impl Store {
             entry.generation = Some(self.generate(&entry.report, &formats));
         }
         let Some(generation) = &entry.generation else { return Ok(StoredReportList::default()) };
-        let status = self.status(generation);
         let items = generation
             .files
             .iter()
@@ -376,7 +586,7 @@ impl Store {
                 report_format: file.format,
                 size: Some(i64::try_from(file.gzip.len()).unwrap_or(i64::MAX)),
                 created_at: generation.created_at,
-                status,
+                status: self.status(generation, file),
             })
             .collect();
         Ok(StoredReportList { items })
@@ -388,6 +598,13 @@ impl Store {
         let request = Request::Download { id, stored_id };
         let (report, stored_id) = match self.decide(&reports, caller, request) {
             Decision::Download { report, stored_id } => (report, stored_id),
+            Decision::Rejected(violations)
+                if self.fault(Fault::ForeignDownloadLeaks)
+                    && violations.first().is_some_and(|violation| violation.rule == Rule::Sec1)
+                    && let (Ok(report), Ok(stored)) = (id.parse::<Id>(), stored_id.parse::<Id>()) =>
+            {
+                (report, stored)
+            }
             decision => return Err(self.refusal(decision, request)),
         };
         let unknown = || Failure::from(Violation::not_found(Rule::Sto4, "stored report"));
@@ -403,7 +620,7 @@ impl Store {
             }
             return Err(unknown());
         };
-        if self.status(generation) != StoredStatus::Saved {
+        if self.status(generation, file) != StoredStatus::Saved {
             // Any 4xx is conformant here (the unsaved-download freedom).
             let status =
                 if self.variation(Freedom::UnsavedDownload) { StatusCode::TOO_EARLY } else { StatusCode::CONFLICT };
@@ -420,14 +637,27 @@ impl Store {
     /// The model's decision on `request`, with the faults that let a rejected request
     /// through applied around it.
     fn decide(&self, reports: &Reports, caller: Caller, request: Request<'_>) -> Decision {
+        self.decide_excusing(reports, caller, request, &|_| false)
+    }
+
+    /// [`Self::decide`], with `excuse` letting further violations through (the faults
+    /// that are on only under a condition of this request).
+    fn decide_excusing(
+        &self,
+        reports: &Reports,
+        caller: Caller,
+        request: Request<'_>,
+        excuse: &dyn Fn(&Violation) -> bool,
+    ) -> Decision {
+        let excused = |violation: &Violation| self.excused(violation) || excuse(violation);
         let known = Known { reports, fixture: &self.fixture };
         let caller = decide::Caller { tenant: caller.tenant_id, today: self.today() };
         let decision = decide::decide(&known, caller, request);
         let Decision::Rejected(violations) = &decision else { return decision };
-        if !violations.iter().any(|violation| self.excused(violation)) {
+        if !violations.iter().any(excused) {
             return decision;
         }
-        let kept: Vec<Violation> = violations.iter().filter(|violation| !self.excused(violation)).cloned().collect();
+        let kept: Vec<Violation> = violations.iter().filter(|violation| !excused(violation)).cloned().collect();
         if !kept.is_empty() {
             return Decision::Rejected(kept);
         }
@@ -438,7 +668,7 @@ impl Store {
                 Ok(post) => {
                     let left: Vec<Violation> = rule_check::create_violations(&post, today)
                         .into_iter()
-                        .filter(|violation| !self.excused(violation))
+                        .filter(|violation| !excused(violation))
                         .collect();
                     if left.is_empty() {
                         Decision::Created { prediction: Prediction::created(&post, today), post }
@@ -556,6 +786,18 @@ impl Store {
         if self.fault(Fault::NoDefaultFormats) && post.parameters.formats.is_none() {
             report.parameters.formats.clear();
         }
+        if self.fault(Fault::MonthEndPeriodShifted)
+            && let Some(period) = post.parameters.period
+            && (period.end + time::Duration::days(1)).day() == 1
+        {
+            report.parameters.period.end = period.end + time::Duration::days(1);
+        }
+        if self.fault(Fault::AllPartnersEchoedWrong) && report.parameters.level == Level::AllPartners {
+            report.parameters.level = Level::AllCustomers;
+        }
+        if self.fault(Fault::MonthlyDisabledIgnored) && report.schedule.schedule_type == ScheduleType::Monthly {
+            report.schedule.enabled = true;
+        }
         report
     }
 
@@ -569,8 +811,38 @@ impl Store {
     }
 
     /// The report an update decision predicts, with the next version.
-    fn updated_report(&self, current: &Report, put: &ReportPut, prediction: Prediction) -> Report {
+    fn updated_report(&self, current: &Report, created: &Report, put: &ReportPut, prediction: Prediction) -> Report {
         let mut updated = prediction.report;
+        let parameters = put.parameters.as_ref();
+        let toggle = put.parameters.is_none() && put.recipients.is_none() && put.schedule.is_some();
+        if let Some(parameters) = parameters {
+            if self.fault(Fault::ShowSkusChangeAccepted) && parameters.show_skus.is_some() {
+                updated.parameters.show_skus = parameters.show_skus;
+            }
+            if self.fault(Fault::HideZeroUsageChangeAccepted) && parameters.hide_zero_usage.is_some() {
+                updated.parameters.hide_zero_usage = parameters.hide_zero_usage;
+            }
+            if self.fault(Fault::ForeignTenantIdMovesReport)
+                && let Some(tenant) = parameters.tenant_id
+            {
+                updated.parameters.tenant_id = tenant;
+            }
+            if self.fault(Fault::UsageCurrentUpdateLost) && parameters.kind == Some(Kind::UsageCurrent) {
+                updated.parameters.kind = current.parameters.kind;
+            }
+            if self.fault(Fault::KindChangeClearsRecipients)
+                && parameters.kind.is_some_and(|kind| kind != current.parameters.kind)
+                && put.recipients.is_none()
+            {
+                updated.recipients.clear();
+            }
+        }
+        if self.fault(Fault::RecipientsUpdateIgnored) && put.recipients.is_some() {
+            updated.recipients = current.recipients.clone();
+        }
+        if self.fault(Fault::ToggleResetsKind) && toggle {
+            updated.parameters.kind = created.parameters.kind;
+        }
         if self.fault(Fault::UpdateFormats)
             && let Some(formats) = put.parameters.as_ref().and_then(|parameters| parameters.formats.clone())
         {
@@ -579,8 +851,8 @@ impl Store {
         if self.fault(Fault::IgnoreEnabled) {
             updated.schedule.enabled = current.schedule.enabled;
         }
-        updated.version =
-            if self.fault(Fault::NoVersionBump) { current.version } else { self.next_version(Some(current.version)) };
+        let keeps = self.fault(Fault::NoVersionBump) || (self.fault(Fault::ToggleKeepsVersion) && toggle);
+        updated.version = if keeps { current.version } else { self.next_version(Some(current.version)) };
         updated
     }
 
@@ -640,6 +912,12 @@ impl Store {
             .map(|&format| {
                 let plain = if self.fault(Fault::CorruptDownload) {
                     b"not a report".to_vec()
+                } else if self.fault(Fault::HtmlDownloadNotHtml) && format == Format::Html {
+                    content::render(report, Format::Csv, &tenants)
+                } else if self.fault(Fault::CsvV2WithoutHeader) && format == Format::CsvV2 {
+                    let csv = content::render(report, format, &tenants);
+                    let start = csv.iter().position(|byte| *byte == b'\n').map_or(csv.len(), |at| at + 1);
+                    csv[start..].to_vec()
                 } else {
                     content::render(report, format, &tenants)
                 };
@@ -650,7 +928,10 @@ impl Store {
         Generation { started: Instant::now(), created_at: Timestamp::now(), files }
     }
 
-    fn status(&self, generation: &Generation) -> StoredStatus {
+    fn status(&self, generation: &Generation, file: &StoredFile) -> StoredStatus {
+        if self.fault(Fault::JsonV2NeverSaved) && file.format == Format::JsonV2 {
+            return StoredStatus::InProgress;
+        }
         if generation.started.elapsed() >= self.config.effective_save_delay() {
             StoredStatus::Saved
         } else {

@@ -9,6 +9,7 @@
 
 mod generate;
 mod replay;
+mod sweep;
 mod world;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -85,13 +86,16 @@ pub async fn check(session: &Session, cases: u32, seed: u64, in_flight: usize) -
         );
     }
     // The same seed gives the same sequences, whatever order they finish in.
-    let executed: Vec<Result<Executed, Error>> = futures_util::stream::iter(trees.iter().map(|tree| {
+    let sequences = futures_util::stream::iter(trees.iter().map(|tree| {
         let ops = tree.current();
         async move { execute(session, tenant, &ops).await }
     }))
     .buffered(in_flight.max(1))
-    .collect()
-    .await;
+    .collect::<Vec<Result<Executed, Error>>>();
+    // The fixed sweeps run beside the sequences; they work on reports of their own.
+    let (executed, downloads, malformed) =
+        futures_util::join!(sequences, sweep::downloads(session, tenant), sweep::malformed(session, tenant));
+    let swept = [downloads?, malformed?];
     let mut exercised = BTreeSet::new();
     let mut first_failure: BTreeMap<Rule, (usize, usize)> = BTreeMap::new();
     for (index, executed) in executed.into_iter().enumerate() {
@@ -107,7 +111,34 @@ pub async fn check(session: &Session, cases: u32, seed: u64, in_flight: usize) -
         counterexample.sequences = sequences;
         counterexamples.insert(rule, counterexample);
     }
-    Ok(checks(session, cases, seed, today, exercised, counterexamples))
+    let mut checks = checks(session, cases, seed, today, exercised, counterexamples);
+    checks.extend(swept.iter().flat_map(swept_checks));
+    Ok(checks)
+}
+
+/// One check per rule a sweep exercised: failed with every finding, or passed.
+fn swept_checks(swept: &sweep::Swept) -> Vec<Check> {
+    let mut by_rule: BTreeMap<Rule, (Vec<&'static str>, Vec<&str>)> = BTreeMap::new();
+    for (rule, what) in &swept.exercised {
+        by_rule.entry(*rule).or_default().0.push(what);
+    }
+    for finding in &swept.findings {
+        by_rule.entry(finding.rule).or_default().1.push(&finding.message);
+    }
+    by_rule
+        .into_iter()
+        .map(|(rule, (what, problems))| Check {
+            rule,
+            source: Source::Property,
+            name: format!("fixed sweep: {}", if what.is_empty() { "found".to_owned() } else { what.join(", ") }),
+            case: if rule == Rule::Err3 { Case::Negative } else { Case::Positive },
+            outcome: if problems.is_empty() {
+                Outcome::Passed
+            } else {
+                Outcome::Failed(Failure { message: problems.join("\n"), ..Failure::default() })
+            },
+        })
+        .collect()
 }
 
 fn runner(seed: u64, cases: u32) -> TestRunner {

@@ -92,3 +92,57 @@ fn no_request_gets_a_server_error() {
     });
     drop(server);
 }
+
+/// The malformed-input classes, as a table: each body to a create and to an update of a
+/// scheduled report gets a 4xx (or is accepted), never a 5xx, and errors are JSON.
+fn malformed_bodies(limit: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let padded = |size: usize| {
+        let mut body = br#"{"parameters": {"kind": "usage_daily"}}"#.to_vec();
+        body.resize(size, b' ');
+        body
+    };
+    vec![
+        ("non-ASCII text", r#"{"parameters": {"kind": "usage_dailý", "level": "ñ😀"}}"#.as_bytes().to_vec()),
+        ("invalid UTF-8", b"{\"parameters\": {\"kind\": \"\xff\xfe\xc3\x28\"}}".to_vec()),
+        ("a lone surrogate escape", br#"{"parameters": {"kind": "\ud800"}}"#.to_vec()),
+        ("arrays nested 5000 deep", [vec![b'['; 5000], vec![b']'; 5000]].concat()),
+        ("objects nested 3000 deep", [r#"{"a":"#.repeat(3000).into_bytes(), b"1".to_vec(), vec![b'}'; 3000]].concat()),
+        ("unclosed nesting 100000 deep", vec![b'{'; 100_000]),
+        ("a number beyond 64 bits", br#"{"parameters": {"kind": 123456789012345678901234567890}}"#.to_vec()),
+        ("a number beyond f64", br#"{"parameters": {"level": 1e400}, "version": -99999999999999999999999}"#.to_vec()),
+        ("duplicate keys", br#"{"parameters": {"kind": "usage_daily", "kind": "usage_current"}}"#.to_vec()),
+        ("a byte order mark", [b"\xef\xbb\xbf".as_slice(), br#"{"parameters": {"kind": "usage_daily"}}"#].concat()),
+        ("an empty body", Vec::new()),
+        ("only whitespace", b" \n\t ".to_vec()),
+        ("a NUL byte", b"{\"parameters\": {\"kind\": \"usage\0daily\"}}".to_vec()),
+        ("exactly at the size limit", padded(limit)),
+        ("one byte over the size limit", padded(limit + 1)),
+    ]
+}
+
+#[tokio::test]
+async fn malformed_bodies_never_get_a_server_error() {
+    let server = server(Some(seed_today())).await;
+    let limit = server.store().config().max_body_bytes;
+    let api = Api::login(&server, 0).await;
+    let report = api.create(&scheduled_report(&api.tenant)).await["id"].as_str().expect("id").to_owned();
+    for (name, body) in malformed_bodies(limit) {
+        for (method, path) in [(Method::POST, "/reports".to_owned()), (Method::PUT, format!("/reports/{report}"))] {
+            let response = api
+                .http
+                .request(method.clone(), format!("{}{path}", api.base))
+                .bearer_auth(&api.token)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .expect("sent");
+            let reply = reply(response).await;
+            assert!(reply.status < 500, "{name}: {method} {path} -> {}: {}", reply.status, reply.text);
+            if reply.status >= 400 {
+                assert!(reply.content_type().starts_with("application/json"), "{name}: {:?}", reply.headers);
+                assert!(reply.body["error"]["message"].is_string(), "{name}: {}", reply.text);
+            }
+        }
+    }
+}

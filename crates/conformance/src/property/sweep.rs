@@ -1,0 +1,219 @@
+//! Fixed sweeps beside the generated sequences, where a condition must be reached every
+//! run rather than by chance: every format generated and downloaded under every content
+//! coding, decoded honestly (STO-2, STO-3), and every malformed body of the table in
+//! `checks::malformed_bodies` sent to a create and an update (ERR-3). What a conformant
+//! server answers is still the decider's: the sweep asks it for the stored list it
+//! expects, and judges only what the profile pins (no 5xx; the file in its format).
+
+use std::time::{Duration, Instant};
+
+use reportcheck_client::RawRequest;
+use reportcheck_model::decide::{self, Decision, Known, Request, StoredExpectation};
+use reportcheck_model::{Format, Id, Report, Rule, StoredReportList, StoredStatus};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::world::Finding;
+use crate::checks;
+use crate::error::Error;
+use crate::session::{Session, Side};
+
+/// How long the sweep waits for stored reports to reach `saved` before it downloads
+/// those that did. How long saving takes is free (within the run's polling budget); the
+/// contracts judge it (STO-2) with that budget, the sweep only downloads what is saved.
+const SAVE_BUDGET: Duration = Duration::from_secs(3);
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The reference server's body limit: a body exactly at it and one byte over it are sent
+/// (any status below 500 is conformant for either).
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// `Accept-Encoding` values a download is fetched with: none asked, gzip alone, and a
+/// browser's list.
+const CODINGS: &[&str] = &["identity", "gzip", "gzip, deflate, br"];
+
+/// What one sweep found, and the rules it exercised.
+#[derive(Default)]
+pub struct Swept {
+    pub findings: Vec<Finding>,
+    pub exercised: Vec<(Rule, &'static str)>,
+}
+
+struct One<'k> {
+    report: &'k Report,
+}
+
+impl Known for One<'_> {
+    fn report(&self, id: Id) -> Option<&Report> {
+        (id == self.report.id).then_some(self.report)
+    }
+
+    fn is_within(&self, tenant: Id, caller: Id) -> bool {
+        tenant == caller
+    }
+}
+
+async fn create(session: &Session, body: &Value) -> Result<Option<Report>, Error> {
+    let response = session.send(&session.a, &RawRequest::new(Method::POST, "/reports").json(body)).await?;
+    Ok(response.status.is_success().then(|| serde_json::from_slice::<Report>(&response.body).ok()).flatten())
+}
+
+/// STO-2 and STO-3: a save report in every format, generated now; each stored report
+/// reaches `saved` and downloads, under each coding, as its file.
+pub async fn downloads(session: &Session, tenant: Id) -> Result<Swept, Error> {
+    let mut swept = Swept::default();
+    let body = json!({"result_action": "save", "schedule": {"type": "once"},
+        "parameters": {"tenant_id": tenant, "kind": "usage_daily", "level": "itself", "formats": Format::ALL}});
+    let Some(report) = create(session, &body).await? else {
+        // The create itself is judged by the sequences and contracts.
+        return Ok(swept);
+    };
+    let result = downloads_of(session, tenant, &report, &mut swept).await;
+    session.remove(&session.a, &json!({"id": report.id})).await?;
+    result?;
+    Ok(swept)
+}
+
+async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mut Swept) -> Result<(), Error> {
+    let caller = decide::Caller { tenant, today: session.today };
+    let id = report.id.to_string();
+    let formats = match decide::decide(&One { report }, caller, Request::Stored { id: &id }) {
+        Decision::StoredListed { stored: StoredExpectation::OnePerFormat(formats), .. } => formats,
+        _ => return Ok(()),
+    };
+    swept.exercised.push((Rule::Sto2, "every format reaches saved"));
+    let deadline = Instant::now() + SAVE_BUDGET;
+    let list = loop {
+        let response = session.send(&session.a, &RawRequest::new(Method::GET, format!("/reports/{id}/stored"))).await?;
+        let list = serde_json::from_slice::<StoredReportList>(&response.body).ok().filter(|_| response.status == 200);
+        let done = list.as_ref().is_none_or(|list| {
+            !list.items.is_empty() && list.items.iter().all(|item| item.status != StoredStatus::InProgress)
+        });
+        if done || Instant::now() >= deadline {
+            break list;
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    };
+    let Some(list) = list else {
+        swept.findings.push(Finding { rule: Rule::Sto1, message: "the stored list is not {\"items\": [...]}".into() });
+        return Ok(());
+    };
+    let listed: Vec<Format> = list.items.iter().map(|item| item.report_format).collect();
+    if let Some(violation) = StoredExpectation::OnePerFormat(formats.clone()).violation(&listed) {
+        swept.findings.push(Finding { rule: violation.rule, message: violation.message });
+    }
+    for item in list.items.iter().filter(|item| item.status == StoredStatus::Failed) {
+        swept.findings.push(Finding {
+            rule: Rule::Sto2,
+            message: format!("STO-2: the {} stored report failed", item.report_format),
+        });
+    }
+    let Some(http) = RawDownloads::connect(session, &session.a).await else { return Ok(()) };
+    swept.exercised.push((Rule::Sto3, "every format under every content coding"));
+    for item in list.items.iter().filter(|item| item.status == StoredStatus::Saved) {
+        let Some(stored) = item.id else { continue };
+        for coding in CODINGS {
+            let path = format!("/reports/{id}/stored/{stored}");
+            let problem = match http.get(&path, coding).await {
+                Err(err) => Some(format!("the download failed: {}", session.redact(&err))),
+                Ok((status, _, _)) if status != 200 => Some(format!("a saved stored report answered {status}")),
+                Ok((_, encoding, body)) => checks::decoded(encoding.as_deref(), &body)
+                    .and_then(|plain| checks::file_format(checks::file_format_of(item.report_format), &plain))
+                    .err(),
+            };
+            if let Some(problem) = problem {
+                swept.findings.push(Finding {
+                    rule: Rule::Sto3,
+                    message: format!(
+                        "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): {problem}",
+                        item.report_format
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Downloads through a client that leaves the content coding alone, so the bytes are
+/// judged as sent.
+struct RawDownloads {
+    http: reqwest::Client,
+    base_url: String,
+    token: String,
+}
+
+impl RawDownloads {
+    async fn connect(session: &Session, side: &Side) -> Option<RawDownloads> {
+        let http = reqwest::Client::builder().no_gzip().build().ok()?;
+        let base_url = session.base_url.trim_end_matches('/').to_owned();
+        let response = http
+            .post(format!("{base_url}/idp/token"))
+            .basic_auth(&side.credentials.client_id, Some(side.credentials.client_secret.expose()))
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await
+            .ok()?;
+        let token: Value = response.json().await.ok()?;
+        let token = token["access_token"].as_str()?.to_owned();
+        Some(RawDownloads { http, base_url, token })
+    }
+
+    async fn get(&self, path: &str, coding: &str) -> Result<(u16, Option<String>, Vec<u8>), String> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::ACCEPT_ENCODING, coding)
+            .send()
+            .await
+            .map_err(|err| err.to_string())?;
+        let status = response.status().as_u16();
+        let encoding = response
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body = response.bytes().await.map_err(|err| err.to_string())?;
+        Ok((status, encoding, body.to_vec()))
+    }
+}
+
+/// ERR-3: every malformed body of the table, to a create and to an update of a scheduled
+/// report, answered below 500.
+pub async fn malformed(session: &Session, tenant: Id) -> Result<Swept, Error> {
+    let mut swept = Swept::default();
+    let valid = json!({"recipients": [crate::session::RECIPIENT], "result_action": "send",
+        "schedule": {"type": "monthly"},
+        "parameters": {"tenant_id": tenant, "kind": "usage_summary", "level": "accounts"}});
+    let target = create(session, &valid).await?;
+    swept.exercised.push((Rule::Err3, "malformed bodies"));
+    let mut paths = vec![(Method::POST, "/reports".to_owned())];
+    if let Some(report) = &target {
+        paths.push((Method::PUT, format!("/reports/{}", report.id)));
+    }
+    let mut created = Vec::new();
+    for (name, body) in checks::malformed_bodies(&valid, BODY_LIMIT) {
+        for (method, path) in &paths {
+            let mut request = RawRequest::new(method.clone(), path.clone());
+            request.headers.insert(reqwest::header::CONTENT_TYPE, "application/json".parse().expect("a header value"));
+            request.body = Some(body.clone().into());
+            let response = session.send(&session.a, &request).await?;
+            let status = response.status.as_u16();
+            if status >= 500 {
+                swept.findings.push(Finding {
+                    rule: Rule::Err3,
+                    message: format!("ERR-3: {method} {path} with {name} ({} bytes) answered {status}", body.len()),
+                });
+            }
+            if *method == Method::POST && response.status.is_success() {
+                created.extend(serde_json::from_slice::<Value>(&response.body).ok());
+            }
+        }
+    }
+    for report in created.iter().chain(target.as_ref().map(|report| json!({"id": report.id})).as_ref()) {
+        session.remove(&session.a, report).await?;
+    }
+    Ok(swept)
+}
