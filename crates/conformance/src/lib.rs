@@ -445,7 +445,12 @@ pub async fn open_with(target: &Target, client: ClientOptions, control: RunContr
         }
         Target::Remote { base_url, client, second } => (None, base_url.clone(), client.clone(), second.clone()),
     };
-    let (session, problems) = session::Session::connect_with(&base_url, first, second, client, control).await?;
+    let (mut session, problems) = session::Session::connect_with(&base_url, first, second, client, control).await?;
+    // An embedded server fixed at a date (a month's last day, New Year) runs on that
+    // date; a live server's today is probed and trusted only near the UTC date.
+    if let Target::Embedded(reportcheck_server::Config { today: Some(today), .. }) = target {
+        session.today = *today;
+    }
     Ok(Opened { server, base_url, session, problems })
 }
 

@@ -88,6 +88,9 @@ faults! {
     StaleByOneDeletes => "stale-by-one-deletes", Del3, Boundary, "DELETE with the version just before the current one deletes";
     VersionAheadDeletes => "version-ahead-deletes", Del3, Boundary, "DELETE with a version ahead of the current one deletes";
     MonthEndPeriodShifted => "month-end-period-shifted", Crt1, Boundary, "a period ending on a month's last day is stored ending on the next month's first";
+    DefaultPeriodWrongOnLastDay => "default-period-wrong-on-last-day", Crt7, Boundary, "on a month's last day, an omitted period defaults to the current month";
+    MonthlyDateTodayOnLastDay => "monthly-date-today-on-last-day", Crt7, Boundary, "on a month's last day, a monthly report created without generation_date runs today";
+    DefaultPeriodWrongInJanuary => "default-period-wrong-in-january", Crt7, Boundary, "on the first of January, an omitted period defaults to December of the new year";
     UpperCaseKindAccepted => "upper-case-kind-accepted", Crt4, EveryValue, "an upper-case kind in a create is read as lower case";
     NullLevelAccepted => "null-level-accepted", Crt4, EveryValue, "a null level in a create defaults to accounts";
     AllPartnersEchoedWrong => "all-partners-echoed-wrong", Crt1, EveryValue, "a create with level all_partners answers all_customers";
@@ -176,6 +179,23 @@ impl FaultClass {
             FaultClass::Download => "download",
             FaultClass::Malformed => "malformed",
             FaultClass::Concurrency => "concurrency",
+        }
+    }
+}
+
+impl Fault {
+    /// The server date on which the fault shows, for faults that show only on some days
+    /// (a month's last day, New Year): the mutation test runs them on a server fixed
+    /// there. `None` for faults that show any day.
+    pub fn server_today(self) -> Option<reportcheck_model::Date> {
+        match self {
+            Fault::DefaultPeriodWrongOnLastDay | Fault::MonthlyDateTodayOnLastDay => {
+                reportcheck_model::Date::from_calendar_date(2026, time::Month::December, 31).ok()
+            }
+            Fault::DefaultPeriodWrongInJanuary => {
+                reportcheck_model::Date::from_calendar_date(2027, time::Month::January, 1).ok()
+            }
+            _ => None,
         }
     }
 }

@@ -14,9 +14,9 @@ use parking_lot::{Mutex, RwLock};
 use reportcheck_model::decide::{self, Decision, Prediction, Request, StoredExpectation};
 use reportcheck_model::rule_check::{self, Violation};
 use reportcheck_model::{
-    ApiClient, ClientStatus, ClientType, Date, Format, Freedom, Id, Kind, Level, Report, ReportPost, ReportPut, Rule,
-    ScheduleType, Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token, TokenEndpointAuthMethod,
-    UuidList,
+    ApiClient, ClientStatus, ClientType, Date, Format, Freedom, Id, Kind, Level, Period, Report, ReportPost, ReportPut,
+    Rule, ScheduleType, Secret, StoredReport, StoredReportList, StoredStatus, Timestamp, Token,
+    TokenEndpointAuthMethod, UuidList,
 };
 
 use crate::config::{Config, VersionScheme};
@@ -791,6 +791,29 @@ impl Store {
             && (period.end + time::Duration::days(1)).day() == 1
         {
             report.parameters.period.end = period.end + time::Duration::days(1);
+        }
+        let today = self.today();
+        let last_day_of_month = (today + time::Duration::days(1)).day() == 1;
+        if self.fault(Fault::DefaultPeriodWrongOnLastDay) && last_day_of_month && post.parameters.period.is_none() {
+            report.parameters.period = Period { start: today.replace_day(1).unwrap_or(today), end: today };
+        }
+        if self.fault(Fault::MonthlyDateTodayOnLastDay)
+            && last_day_of_month
+            && post.generation_date.is_none()
+            && report.schedule.schedule_type == ScheduleType::Monthly
+        {
+            report.generation_date = today;
+        }
+        if self.fault(Fault::DefaultPeriodWrongInJanuary)
+            && today.month() == time::Month::January
+            && post.parameters.period.is_none()
+            && let (Ok(start), Ok(end)) = (
+                Date::from_calendar_date(today.year(), time::Month::December, 1),
+                Date::from_calendar_date(today.year(), time::Month::December, 31),
+            )
+        {
+            // December of this year instead of last year's.
+            report.parameters.period = Period { start, end };
         }
         if self.fault(Fault::AllPartnersEchoedWrong) && report.parameters.level == Level::AllPartners {
             report.parameters.level = Level::AllCustomers;

@@ -24,11 +24,14 @@ async fn the_reference_server_passes_everything() {
 /// table (`Variations::all()`), over several seeds. No false alarm, nothing skipped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_differently_conformant_server_passes() {
-    for seed in [7, 11, 23] {
-        let config = Config { variations: Variations::all(), ..Config::default() };
+    // Seeds, and the days around a month's and a year's end.
+    let last_day = time::macros::date!(2026 - 12 - 31);
+    let new_year = time::macros::date!(2027 - 01 - 01);
+    for (seed, today) in [(7, None), (11, Some(last_day)), (23, Some(new_year))] {
+        let config = Config { variations: Variations::all(), today, ..Config::default() };
         // The slow stored reports of the variations need the contracts' own polling budget.
         let report = run(RunOptions { max_poll: None, cases: 100, seed: Some(seed), ..options(config) }).await;
-        assert_eq!(report.blocking_failures(), 0, "seed {seed}:\n{}", report.summary());
+        assert_eq!(report.blocking_failures(), 0, "seed {seed}, today {today:?}:\n{}", report.summary());
         // Not a vacuous pass: everything ran.
         let skipped = report.checks.iter().filter(|check| matches!(check.outcome, Outcome::Skipped { .. })).count();
         assert_eq!(skipped, 0, "{}", report.summary());
@@ -40,7 +43,9 @@ async fn a_differently_conformant_server_passes() {
 async fn every_fault_is_caught_under_its_rule() {
     let runs = futures_util::stream::iter(Fault::ALL.iter().copied())
         .map(|fault| async move {
-            let report = run(options(Config { faults: [fault].into(), ..config() })).await;
+            // A fault that shows only on some days runs on a server fixed at such a day.
+            let config = Config { faults: [fault].into(), today: fault.server_today(), ..config() };
+            let report = run(options(config)).await;
             (fault, report)
         })
         .buffer_unordered(6)

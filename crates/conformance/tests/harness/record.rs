@@ -47,7 +47,10 @@ async fn faults_still_fail(out: &std::path::Path) {
     let covered: BTreeSet<Rule> = contracts.iter().flat_map(|contract| contract.rules()).collect();
     let faults: Vec<Fault> = Fault::ALL.iter().copied().filter(|fault| covered.contains(&fault.rule())).collect();
     let runs = futures_util::stream::iter(faults.iter().copied())
-        .map(|fault| async move { (fault, replay(out, Config { faults: [fault].into(), ..config() }).await) })
+        .map(|fault| async move {
+            let config = Config { faults: [fault].into(), today: fault.server_today(), ..config() };
+            (fault, replay(out, config).await)
+        })
         .buffer_unordered(4)
         .collect::<Vec<_>>()
         .await;
