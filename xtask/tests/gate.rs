@@ -117,6 +117,8 @@ fn the_gate_cases() {
     let cases: Vec<Value> =
         serde_json::from_str(include_str!("gate_cases.json")).expect("gate_cases.json is a list of cases");
     let reference = server(Config::default());
+    // Stored reports that never save: a run polls for them until its budget ends.
+    let slow = server(Config { save_delay: Duration::from_secs(600), ..Config::default() });
     let tmp = std::env::temp_dir().join(format!("reportcheck-gate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(tmp.join("empty")).expect("dir");
@@ -126,6 +128,7 @@ fn the_gate_cases() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let vars: BTreeMap<&str, String> = [
         ("server", reference.base_url.clone()),
+        ("slow", slow.base_url.clone()),
         ("server_root", reference.base_url.trim_end_matches("/api/2").to_owned()),
         ("server_https", reference.base_url.replacen("http://", "https://", 1)),
         ("closed", format!("http://127.0.0.1:{closed}/api/2")),

@@ -91,9 +91,13 @@ impl Session {
         }
         // Both clients learn their tenant at the same time; their findings are read in
         // order, the first client's first.
-        let answers =
-            futures_util::future::join_all(clients.iter().map(|(_, _, client)| async move { client.whoami().await }))
-                .await;
+        let whoami = futures_util::future::join_all(clients.iter().map(|(_, _, client)| client.whoami()));
+        // Connecting obeys a stop (a signal, the overall timeout) like every other request.
+        let answers = tokio::select! {
+            biased;
+            () = control.stopped() => return Err(Error::Stopped(control.stop_reason().unwrap_or_default())),
+            answers = whoami => answers,
+        };
         for ((party, credentials, client), answer) in clients.into_iter().zip(answers) {
             let which = match party {
                 Party::A => format!("the first client ({})", credentials.client_id),
