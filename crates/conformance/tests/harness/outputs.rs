@@ -39,6 +39,26 @@ async fn junit_has_one_case_per_check_named_by_rule() {
     }
 }
 
+/// The JSON result is what `spec/result.schema.json` documents, for a passing run and for
+/// one with failures and skips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_result_follows_its_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../spec/result.schema.json")).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let passing = run(RunOptions { filter: Some("DEL".to_owned()), ..options(config()) }).await;
+    let failing =
+        run(RunOptions { rps: Some(500.0), ..options(Config { faults: [Fault::NoVersionBump].into(), ..config() }) })
+            .await;
+    for report in [passing, failing] {
+        let json = serde_json::to_value(&report).expect("the report serialises");
+        let errors: Vec<String> =
+            validator.iter_errors(&json).map(|error| format!("{}: {error}", error.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert_eq!(json["totals"]["checks"], report.checks.len());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_that_cannot_be_made_are_errors() {
     let closed = {
