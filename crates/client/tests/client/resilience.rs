@@ -226,16 +226,7 @@ async fn a_slow_answer_times_out() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_connection_is_retried_then_reported() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
-    let client = reportcheck_client::Client::with_options(
-        &format!("http://127.0.0.1:{port}/api/2"),
-        reportcheck_client::Credentials::bearer("a-ready-token"),
-        ClientOptions { retry: RetryPolicy { max_attempts: 3, ..RetryPolicy::default() }, ..paused_options() },
-    )
-    .expect("client");
+    let client = client_of_a_closed_port(RetryPolicy { max_attempts: 3, ..RetryPolicy::default() });
     let err = client.get_report(id(REPORT_ID)).await.expect_err("nobody listens");
     match &err {
         Error::RetriesExhausted { attempts: 3, last, .. } => {
@@ -417,18 +408,23 @@ async fn a_404_at_the_token_endpoint_hints_at_the_api_base() {
 /// A refused connection says so: the cause chain, not just "error sending request".
 #[tokio::test(start_paused = true)]
 async fn a_refused_connection_names_its_cause() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
-    let client = reportcheck_client::Client::with_options(
-        &format!("http://127.0.0.1:{port}/api/2"),
-        reportcheck_client::Credentials::bearer("a-ready-token"),
-        ClientOptions { retry: RetryPolicy::none(), ..paused_options() },
-    )
-    .expect("client");
+    let client = client_of_a_closed_port(RetryPolicy::none());
     let err = client.get_report(id(REPORT_ID)).await.expect_err("nobody listens");
     let text = err.to_string().to_ascii_lowercase();
     assert!(text.contains("connection refused") || text.contains("connect"), "{err}");
     assert!(text.contains("tcp connect error"), "the cause chain: {err}");
+}
+
+/// A client of a port on 127.0.0.1 that nobody listens on (bound, then released).
+fn client_of_a_closed_port(retry: RetryPolicy) -> reportcheck_client::Client {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    reportcheck_client::Client::with_options(
+        &format!("http://127.0.0.1:{port}/api/2"),
+        reportcheck_client::Credentials::bearer("a-ready-token"),
+        ClientOptions { retry, ..paused_options() },
+    )
+    .expect("client")
 }
