@@ -302,7 +302,7 @@ async fn harness(args: &Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&empty)?;
     let cases = 100 * args.seconds.max(1) as u32;
     let properties = reportcheck_conformance::run(RunOptions {
-        contracts: empty.clone(),
+        contracts: empty.clone().into(),
         filter: Some("UPD-6".to_owned()),
         cases,
         ..RunOptions::new(Target::Embedded(Default::default()))

@@ -15,6 +15,44 @@ use crate::matcher::operator_problem;
 /// The format's own JSON Schema.
 pub const CONTRACT_SCHEMA: &str = include_str!("../../../contracts/contract.schema.json");
 
+include!(concat!(env!("OUT_DIR"), "/builtin_contracts.rs"));
+
+/// Where a run's contracts come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ContractSource {
+    /// `contracts/` as compiled in ([`BUILTIN`]): an installed binary runs from anywhere.
+    #[default]
+    Builtin,
+    /// Every `*.json` contract of a directory (recorded or hand-written ones).
+    Dir(PathBuf),
+}
+
+impl ContractSource {
+    pub fn load(&self) -> Result<Vec<LoadedContract>, Error> {
+        match self {
+            ContractSource::Builtin => load_texts(
+                BUILTIN.iter().map(|(name, text)| (Path::new("contracts").join(name), Ok((*text).to_owned()))),
+            ),
+            ContractSource::Dir(dir) => load_dir(dir),
+        }
+    }
+}
+
+impl std::fmt::Display for ContractSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContractSource::Builtin => f.write_str("the built-in contracts"),
+            ContractSource::Dir(dir) => write!(f, "{}", dir.display()),
+        }
+    }
+}
+
+impl From<PathBuf> for ContractSource {
+    fn from(dir: PathBuf) -> ContractSource {
+        ContractSource::Dir(dir)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contract {
@@ -215,10 +253,18 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LoadedContract>, Error> {
         .filter(|path| !path.file_name().is_some_and(|name| name.to_string_lossy().ends_with(".schema.json")))
         .collect();
     paths.sort();
+    load_texts(paths.into_iter().map(|path| {
+        let text = std::fs::read_to_string(&path);
+        (path, text)
+    }))
+}
+
+/// Parses contracts in order; a name may be taken once.
+fn load_texts(files: impl Iterator<Item = (PathBuf, std::io::Result<String>)>) -> Result<Vec<LoadedContract>, Error> {
     let validator = format_validator();
-    let mut contracts: Vec<LoadedContract> = Vec::with_capacity(paths.len());
-    for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+    let mut contracts: Vec<LoadedContract> = Vec::new();
+    for (path, text) in files {
+        let text = text.map_err(|source| Error::Read { path: path.clone(), source })?;
         let contract = parse(&path, &text, &validator)?;
         if let Some(other) = contracts.iter().find(|other| other.contract.name == contract.contract.name) {
             return Err(Error::InvalidContract {

@@ -442,12 +442,15 @@ fn schema_diff(
 /// also reports what changed since.
 pub async fn server_drift(
     target: &crate::Target,
-    contracts: &std::path::Path,
+    contracts: &crate::ContractSource,
     client: reportcheck_client::ClientOptions,
     max_poll: Option<std::time::Duration>,
     baseline: Option<&std::path::Path>,
 ) -> Result<Vec<Drift>, crate::Error> {
-    let contracts = crate::contract::load_dir(baseline.unwrap_or(contracts))?;
+    let contracts = match baseline {
+        Some(dir) => crate::contract::load_dir(dir)?,
+        None => contracts.load()?,
+    };
     if let Some(unrecorded) = baseline.and(contracts.iter().find(|loaded| loaded.contract.recorded.is_none())) {
         return Err(crate::Error::Options(format!(
             "{} is no recording: a baseline is a directory `cargo xtask record` wrote",

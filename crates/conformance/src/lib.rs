@@ -30,14 +30,13 @@ pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt as _;
 use reportcheck_client::{ClientOptions, Secret};
 use reportcheck_model::Rule;
 
-pub use contract::{Case, LoadedContract};
+pub use contract::{Case, ContractSource, LoadedContract};
 pub use control::RunControl;
 pub use error::Error;
 pub use outcome::{Check, Outcome, ProfileMode, RunReport, Source, Totals};
@@ -55,7 +54,9 @@ pub enum Target {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub target: Target,
-    pub contracts: PathBuf,
+    pub contracts: ContractSource,
+    /// Rule ID prefixes or parts of contract names to leave out (after `filter`).
+    pub exclude: Vec<String>,
     /// A rule ID prefix or part of a contract name.
     pub filter: Option<String>,
     pub fail_fast: bool,
@@ -85,7 +86,8 @@ impl RunOptions {
     pub fn new(target: Target) -> RunOptions {
         RunOptions {
             target,
-            contracts: default_contracts_dir(),
+            contracts: ContractSource::Builtin,
+            exclude: Vec::new(),
             filter: None,
             fail_fast: false,
             cases: 48,
@@ -105,11 +107,6 @@ impl RunOptions {
 /// Requests in flight at most, by default: enough that a server tens of milliseconds
 /// away gives its verdict in seconds, few enough for any server that serves a UI.
 pub const DEFAULT_CONCURRENCY: usize = 32;
-
-/// `contracts/` of this repository.
-pub fn default_contracts_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../contracts"))
-}
 
 /// Contracts replayed at the same time by `record` and `drift`.
 const CONTRACTS_IN_FLIGHT: usize = 8;
@@ -145,7 +142,7 @@ const PROPERTY_RULES: &[Rule] = &[
 /// `left_behind`.
 pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let started = (Instant::now(), SystemTime::now());
-    let contracts = contract::load_dir(&options.contracts)?;
+    let contracts = options.contracts.load()?;
     let seed = options.seed.unwrap_or_else(|| {
         u64::from_le_bytes(*reportcheck_model::Id::new_v4().as_uuid().as_bytes().first_chunk().unwrap_or(&[0; 8]))
     });
@@ -234,7 +231,7 @@ fn contract_rules(contract: &LoadedContract, all: bool, selection: &runner::Sele
     if mock {
         rules.extend(Rule::ALL.iter().copied());
     }
-    rules.into_iter().filter(|rule| all || selection.rule_selected(*rule)).collect()
+    rules.into_iter().filter(|rule| selection.keeps(*rule, all)).collect()
 }
 
 /// Every selected check, in order: setup, contracts (side by side), concurrency,
@@ -249,7 +246,11 @@ async fn run_checks(
     found: &mut Found,
 ) -> Result<(), Error> {
     let spec = openapi::Spec::builtin();
-    let selection = runner::Selection { filter: options.filter.clone(), max_poll: options.max_poll };
+    let selection = runner::Selection {
+        filter: options.filter.clone(),
+        exclude: options.exclude.clone(),
+        max_poll: options.max_poll,
+    };
     let control = &options.control;
     let mut stream = stream::RuleStream::new(control.clone(), options.profile);
     let selected: Vec<(&LoadedContract, bool)> =
@@ -356,7 +357,7 @@ async fn run_sources(
                 let started = Instant::now();
                 let redact = |text: &str| session.redact(text);
                 let mocked = mock::check_client(spec, &run.exchanges, &contract.contract.name, &redact).await;
-                checks.extend(mocked.into_iter().filter(|check| all_rules || selection.rule_selected(check.rule)));
+                checks.extend(mocked.into_iter().filter(|check| selection.keeps(check.rule, all_rules)));
                 found.durations.insert(Source::Mock(contract.contract.name.clone()).to_string(), started.elapsed());
             }
             stream.add(&checks);
@@ -461,7 +462,7 @@ pub async fn replay_all<'c>(
     contracts: &'c [LoadedContract],
     max_poll: Option<Duration>,
 ) -> Result<Vec<(&'c LoadedContract, runner::ContractRun)>, Error> {
-    let selection = runner::Selection { filter: None, max_poll };
+    let selection = runner::Selection { filter: None, exclude: Vec::new(), max_poll };
     let runs =
         futures_util::stream::iter(
             contracts.iter().map(|contract| {

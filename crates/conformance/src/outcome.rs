@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::contract::Case;
 
 /// Where a check came from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum Source {
     Contract(String),
@@ -75,6 +75,11 @@ pub enum ProfileMode {
 }
 
 impl Check {
+    /// `source: name` with ids as `{id}`: the same from run to run (baselines use it).
+    pub fn key(&self) -> String {
+        stable(&format!("{}: {}", self.source, self.name))
+    }
+
     /// A check that could not run because the caller's tenant is unknown (AUTH-4 failed).
     pub fn without_tenant(rule: Rule, source: Source, name: &str) -> Check {
         Check {
@@ -182,7 +187,7 @@ pub fn rule_line(rule: Rule, tally: Tally, blocks: bool) -> String {
 }
 
 /// `UUID`s replaced by `{id}`: names that stay the same from run to run.
-fn stable(text: &str) -> String {
+pub fn stable(text: &str) -> String {
     static UUID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
             .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| unreachable!()))

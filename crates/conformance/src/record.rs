@@ -33,7 +33,7 @@ use crate::{Target, open, replay_all};
 pub struct RecordOptions {
     pub target: Target,
     /// The scenarios to run (`contracts/`).
-    pub contracts: PathBuf,
+    pub contracts: crate::ContractSource,
     /// Where the recorded contracts go.
     pub out: PathBuf,
     pub client: ClientOptions,
@@ -48,7 +48,7 @@ pub struct RecordSummary {
 }
 
 pub async fn record(options: RecordOptions) -> Result<RecordSummary, Error> {
-    let contracts = contract::load_dir(&options.contracts)?;
+    let contracts = options.contracts.load()?;
     let spec = Spec::builtin();
     let opened = open(&options.target, options.client).await?;
     let session = &opened.session;

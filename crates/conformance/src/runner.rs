@@ -27,25 +27,45 @@ use crate::template::{self, Vars};
 pub struct Selection {
     /// A rule ID prefix (`UPD`, `UPD-2`) or part of a contract name.
     pub filter: Option<String>,
+    /// Rule ID prefixes or parts of contract names left out, whatever `filter` says.
+    pub exclude: Vec<String>,
     /// Caps every step's poll timeout.
     pub max_poll: Option<Duration>,
 }
 
 impl Selection {
     pub fn rule_selected(&self, rule: Rule) -> bool {
-        self.filter.as_deref().is_none_or(|filter| rule.id().starts_with(&filter.to_ascii_uppercase()))
+        self.filter.as_deref().is_none_or(|filter| rule_matches(rule, filter)) && !self.excluded(rule)
+    }
+
+    fn excluded(&self, rule: Rule) -> bool {
+        self.exclude.iter().any(|pattern| rule_matches(rule, pattern))
+    }
+
+    /// Whether a check of `rule` counts in a contract selected with `all_rules`.
+    pub fn keeps(&self, rule: Rule, all_rules: bool) -> bool {
+        if all_rules { !self.excluded(rule) } else { self.rule_selected(rule) }
     }
 
     /// Whether a contract runs, and whether all its checks count (a name match) or only
-    /// those of selected rules.
+    /// those of selected rules (`--exclude` applies to both).
     pub fn contract(&self, contract: &LoadedContract) -> Option<bool> {
+        if self.exclude.iter().any(|pattern| contract.contract.name.contains(pattern.as_str())) {
+            return None;
+        }
         match self.filter.as_deref() {
-            None => Some(true),
+            None if self.exclude.is_empty() => Some(true),
+            None if contract.rules().into_iter().any(|rule| !self.excluded(rule)) => Some(true),
+            None => None,
             Some(filter) if contract.contract.name.contains(filter) => Some(true),
             Some(_) if contract.rules().into_iter().any(|rule| self.rule_selected(rule)) => Some(false),
             Some(_) => None,
         }
     }
+}
+
+fn rule_matches(rule: Rule, prefix: &str) -> bool {
+    rule.id().starts_with(&prefix.to_ascii_uppercase())
 }
 
 /// One request of a contract and its answer.
@@ -132,7 +152,7 @@ pub async fn run_contract(
 ) -> Result<ContractRun, Error> {
     let contract = &loaded.contract;
     let source = Source::Contract(contract.name.clone());
-    let keep = |rule: Rule| all_rules || selection.rule_selected(rule);
+    let keep = |rule: Rule| selection.keeps(rule, all_rules);
     let mut checks = Vec::new();
     if contract.requires.contains(&Requirement::SecondClient) && session.b.is_none() {
         for step in &contract.steps {

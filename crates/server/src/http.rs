@@ -30,7 +30,8 @@ pub fn router(store: Arc<Store>) -> Router {
     let drain_limit = store.config().max_body_bytes.saturating_mul(16);
     Router::new()
         .route("/api/2/idp/token", post(token))
-        .route("/api/2/clients/{client_id}", get(client))
+        .route("/api/2/clients", post(manage_clients))
+        .route("/api/2/clients/{client_id}", get(client).put(manage_clients).delete(manage_clients))
         .route("/api/2/reports", post(create))
         .route("/api/2/reports/{report_id}", get(fetch).put(update).delete(delete))
         .route("/api/2/reports/{report_id}/stored", get(stored))
@@ -79,11 +80,8 @@ fn issue_token(
         None => return Err(invalid("grant_type is required")),
         Some("client_credentials") => {}
         Some(_) => {
-            return Err(TokenFailure::new(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "only client_credentials is supported",
-            ));
+            // `invalid_request`: the spec's `tokenError` enum has no `unsupported_grant_type`.
+            return Err(invalid("only the client_credentials grant is supported"));
         }
     }
     let unauthorized =
@@ -97,14 +95,29 @@ fn issue_token(
 }
 
 async fn client(State(store): Shared, headers: HeaderMap, Path(client_id): Path<String>) -> Result<Response, Failure> {
-    // `/clients` accepts Basic authentication as well as a bearer token.
-    let caller = match basic_credentials(&headers) {
-        Some(Some((id, secret))) => store.authenticate_basic(&id, &secret)?,
-        Some(None) => return Err(Failure::unauthenticated("the Basic credentials are malformed")),
-        None => caller(&store, &headers)?,
-    };
+    let caller = clients_caller(&store, &headers)?;
     let client_id = parse_client_id(&client_id)?;
     Ok(Json(store.client(caller, client_id)?).into_response())
+}
+
+/// CreateClient, UpdateClient, DeleteClient: documented, so answered as documented; no
+/// client of the fixture holds a client management role, so an authenticated one gets 403.
+async fn manage_clients(State(store): Shared, headers: HeaderMap) -> Result<Response, Failure> {
+    clients_caller(&store, &headers)?;
+    Err(Failure::new(
+        StatusCode::FORBIDDEN,
+        "Current user is not authorized to manage API clients (tenant_admin, replication_manager or \
+         managed_clients_admin is required).",
+    ))
+}
+
+/// `/clients` accepts Basic authentication as well as a bearer token.
+fn clients_caller(store: &Store, headers: &HeaderMap) -> Result<Caller, Failure> {
+    match basic_credentials(headers) {
+        Some(Some((id, secret))) => store.authenticate_basic(&id, &secret),
+        Some(None) => Err(Failure::unauthenticated("the Basic credentials are malformed")),
+        None => caller(store, headers),
+    }
 }
 
 async fn create(

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use reportcheck_conformance::ContractSource;
 use reportcheck_conformance::Error;
 use reportcheck_conformance::contract::{format_validator, load_dir, parse};
 use serde::Deserialize;
@@ -65,7 +66,13 @@ fn broken_contracts_are_reported_with_file_line_and_field() {
 
 #[test]
 fn the_shipped_contracts_load_and_cover_every_rule() {
-    let contracts = load_dir(&reportcheck_conformance::default_contracts_dir()).expect("contracts/ loads");
+    let contracts = ContractSource::Builtin.load().expect("the built-in contracts load");
+    let on_disk =
+        load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../contracts"))).expect("contracts/ loads");
+    let names = |contracts: &[reportcheck_conformance::LoadedContract]| -> Vec<String> {
+        contracts.iter().map(|loaded| loaded.contract.name.clone()).collect()
+    };
+    assert_eq!(names(&contracts), names(&on_disk), "the compiled-in set is contracts/");
     assert!(contracts.len() >= 20);
     let table = reportcheck_conformance::coverage(&contracts);
     let mut gaps = Vec::new();

@@ -10,7 +10,7 @@ use reportcheck_conformance::contract::Party;
 use reportcheck_conformance::drift::{self, Class, Drift};
 use reportcheck_conformance::openapi::{OPENAPI, Spec};
 use reportcheck_conformance::runner::Recorded;
-use reportcheck_conformance::{Target, default_contracts_dir};
+use reportcheck_conformance::{ContractSource, Target};
 use reportcheck_server::{Config, Fault, Fixture, Variations};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -168,7 +168,7 @@ async fn server_drift(config: Config) -> Vec<Drift> {
 
 async fn drift_since(config: Config, baseline: Option<&Path>) -> Vec<Drift> {
     let max_poll = Some(std::time::Duration::from_secs(2));
-    drift::server_drift(&Target::Embedded(config), &default_contracts_dir(), Default::default(), max_poll, baseline)
+    drift::server_drift(&Target::Embedded(config), &ContractSource::Builtin, Default::default(), max_poll, baseline)
         .await
         .expect("the run can be made")
 }
@@ -220,7 +220,7 @@ async fn drift_since_a_recording() {
             client: reportcheck_conformance::credentials(Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET),
             second: Some(reportcheck_conformance::credentials(Fixture::CLIENT_B, Fixture::CLIENT_B_SECRET)),
         },
-        contracts: default_contracts_dir(),
+        contracts: ContractSource::Builtin,
         out: out.clone(),
         client: Default::default(),
     })

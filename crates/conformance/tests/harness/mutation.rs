@@ -76,7 +76,7 @@ async fn a_failure_hides_nothing() {
     let empty = std::env::temp_dir().join(format!("reportcheck-hides-nothing-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("dir");
     let config = Config { faults: faults.into_iter().collect(), ..config() };
-    let report = run(RunOptions { contracts: empty.clone(), cases: 64, ..options(config) }).await;
+    let report = run(RunOptions { contracts: empty.clone().into(), cases: 64, ..options(config) }).await;
     let _ = std::fs::remove_dir_all(&empty);
     for fault in faults {
         let caught = report.checks.iter().any(|check| {

@@ -92,7 +92,7 @@ async fn runs_that_cannot_be_made_are_errors() {
     let dir = std::env::temp_dir().join(format!("reportcheck-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(dir.join("broken.json"), "{\"description\": \"x\", \"steps\": []}").expect("write");
-    let bad = RunOptions { contracts: dir.clone(), ..options(config()) };
+    let bad = RunOptions { contracts: dir.clone().into(), ..options(config()) };
     assert!(matches!(reportcheck_conformance::run(bad).await, Err(Error::InvalidContract { .. })));
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -122,7 +122,7 @@ async fn a_property_failure_replays_as_a_contract() {
     let faulty = Config { faults: [Fault::NoVersionBump].into(), ..config() };
     let empty = std::env::temp_dir().join(format!("reportcheck-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("dir");
-    let report = run(RunOptions { contracts: empty.clone(), cases: 64, ..options(faulty.clone()) }).await;
+    let report = run(RunOptions { contracts: empty.clone().into(), cases: 64, ..options(faulty.clone()) }).await;
     let failure = report
         .checks
         .iter()
@@ -138,13 +138,13 @@ async fn a_property_failure_replays_as_a_contract() {
     let end = replay.find("\n\ncurl commands").expect("then curl");
     std::fs::write(empty.join("minimal.json"), &replay[start..end]).expect("write");
 
-    let replayed = run(RunOptions { contracts: empty.clone(), cases: 0, ..options(faulty) }).await;
+    let replayed = run(RunOptions { contracts: empty.clone().into(), cases: 0, ..options(faulty) }).await;
     assert!(
         replayed.checks.iter().any(|c| matches!(c.source, Source::Contract(_)) && c.is_failed()),
         "{}",
         replayed.summary()
     );
-    let reference = run(RunOptions { contracts: empty.clone(), cases: 0, ..options(config()) }).await;
+    let reference = run(RunOptions { contracts: empty.clone().into(), cases: 0, ..options(config()) }).await;
     assert_eq!(reference.blocking_failures(), 0, "{}", reference.summary());
     let _ = std::fs::remove_dir_all(empty);
 }

@@ -22,7 +22,7 @@ fn remote(server: &RunningServer) -> Target {
 async fn record_from(server: &RunningServer, out: &std::path::Path) -> reportcheck_conformance::record::RecordSummary {
     record(RecordOptions {
         target: remote(server),
-        contracts: reportcheck_conformance::default_contracts_dir(),
+        contracts: reportcheck_conformance::ContractSource::Builtin,
         out: out.to_owned(),
         client: Default::default(),
     })
@@ -38,7 +38,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 
 /// Replays the recordings in `out` against an embedded server.
 async fn replay(out: &std::path::Path, config: Config) -> reportcheck_conformance::RunReport {
-    run(RunOptions { contracts: out.to_owned(), cases: 0, ..options(config) }).await
+    run(RunOptions { contracts: out.to_owned().into(), cases: 0, ..options(config) }).await
 }
 
 /// Every fault whose rule a recording covers fails it, under that rule.
@@ -76,7 +76,7 @@ async fn recorded_contracts_replay_anywhere_conformant() {
         assert!(contract["recorded"]["at"].is_string());
     }
 
-    let same = run(RunOptions { contracts: out.clone(), cases: 0, ..RunOptions::new(remote(&server)) }).await;
+    let same = run(RunOptions { contracts: out.clone().into(), cases: 0, ..RunOptions::new(remote(&server)) }).await;
     assert_eq!(same.blocking_failures(), 0, "{}", same.summary());
     assert!(same.notes.is_empty(), "fresh recordings are not stale and nothing drifted: {:?}", same.notes);
     let other = replay(&out, Config { variations: Variations::all(), ..config() }).await;
@@ -95,7 +95,7 @@ async fn recordings_of_a_differently_conformant_server_replay_against_the_refere
     let out = temp_dir("recorded-variations");
     let summary = record_from(&server, &out).await;
     assert!(summary.written.len() >= 20 && summary.skipped.is_empty(), "{summary:?}");
-    let same = run(RunOptions { contracts: out.clone(), cases: 0, ..RunOptions::new(remote(&server)) }).await;
+    let same = run(RunOptions { contracts: out.clone().into(), cases: 0, ..RunOptions::new(remote(&server)) }).await;
     assert_eq!(same.blocking_failures(), 0, "{}", same.summary());
     let reference = replay(&out, config()).await;
     assert_eq!(reference.blocking_failures(), 0, "{}", reference.summary());

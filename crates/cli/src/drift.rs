@@ -1,13 +1,13 @@
-//! `cargo xtask drift`: breaking and non-breaking departures of a server's answers, or of
+//! `reportcheck drift`: breaking and non-breaking departures of a server's answers, or of
 //! a new API description, from what the project expects. Exit 0 with only non-breaking
 //! drift, 1 with breaking drift, 2 when the run could not be made.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use reportcheck_conformance::drift;
 
+use crate::Error;
 use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
@@ -19,7 +19,7 @@ pub struct Args {
     /// Compare two API descriptions instead: `--spec OLD.json --spec NEW.json`.
     #[arg(long, num_args = 1, conflicts_with = "base_url")]
     spec: Vec<PathBuf>,
-    /// Compare with an earlier recording of the same server (a directory `cargo xtask
+    /// Compare with an earlier recording of the same server (a directory `reportcheck
     /// record` wrote) instead of the spec alone: free values answered otherwise, and
     /// recorded values that no longer hold, are reported too.
     #[arg(long, conflicts_with = "spec")]
@@ -29,7 +29,7 @@ pub struct Args {
     json: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args) -> Result<ExitCode, Error> {
     let (drifts, against) = match args.spec.as_slice() {
         [] => {
             let target = args.target.target()?;
@@ -41,10 +41,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Some(dir) => format!("{server} since the recording in {}", dir.display()),
                 None => format!("{server} against openapi.json and the model, beyond PROFILE.md's freedoms"),
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = crate::runtime()?;
             let drifts = runtime.block_on(drift::server_drift(
                 &target,
-                &args.contracts.contracts,
+                &args.contracts.source(),
                 Default::default(),
                 None,
                 args.baseline.as_deref(),
@@ -52,18 +52,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (drifts, against)
         }
         [old, new] => {
-            let read = |path: &PathBuf| -> anyhow::Result<serde_json::Value> {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+            let read = |path: &PathBuf| -> Result<serde_json::Value, Error> {
+                let text = std::fs::read_to_string(path).map_err(|source| Error::file("read", path, source))?;
+                serde_json::from_str(&text)
+                    .map_err(|err| Error::Json { path: path.clone(), message: format!("not JSON: {err}") })
             };
             (drift::diff_specs(&read(old)?, &read(new)?), format!("{} from {}", new.display(), old.display()))
         }
-        _ => anyhow::bail!("--spec takes exactly two files: --spec OLD.json --spec NEW.json"),
+        _ => return Err(Error::Usage("--spec takes exactly two files: --spec OLD.json --spec NEW.json".to_owned())),
     };
     print!("{}", drift::text(&drifts, &against));
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&serde_json::json!({"against": against, "drift": drifts}))?;
-        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        let json = serde_json::json!({"against": against, "drift": drifts});
+        std::fs::write(path, format!("{json:#}")).map_err(|source| Error::file("write", path, source))?;
     }
     Ok(ExitCode::from(drift::exit_code(&drifts)))
 }

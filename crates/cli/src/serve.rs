@@ -1,19 +1,24 @@
-//! `cargo xtask serve`: the reference server, standalone, for developing clients.
+//! `reportcheck serve`: the reference server, standalone, for developing clients.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use reportcheck_model::Date;
 use reportcheck_server::{Config, Variations, VersionScheme};
 
+use crate::Error;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Port on 127.0.0.1; 0 picks a free one.
+    /// Port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// Address to listen on; the default keeps the server on this machine (0.0.0.0
+    /// exposes it, e.g. inside a container).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
     /// Also write the base URL and the fixture's credentials to this file, as JSON.
     #[arg(long)]
     fixture_out: Option<PathBuf>,
@@ -36,7 +41,7 @@ fn parse_date(text: &str) -> Result<Date, String> {
     reportcheck_model::date::parse_day(text).map_err(|err| format!("not a YYYY-MM-DD date: {err}"))
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args) -> Result<ExitCode, Error> {
     let config = Config {
         today: args.today,
         save_delay: Duration::from_millis(args.save_delay_ms),
@@ -45,14 +50,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..Config::default()
     };
     let config_variations = config.variations.clone();
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+        let addr = SocketAddr::new(args.host, args.port);
         let server =
-            reportcheck_server::spawn_on(config, addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            reportcheck_server::spawn_on(config, addr).await.map_err(|source| Error::Listen { addr, source })?;
         if let Some(path) = &args.fixture_out {
-            let json = serde_json::to_string_pretty(&server.fixture_file())?;
-            write_atomically(path, &json).with_context(|| format!("cannot write {}", path.display()))?;
+            let json = serde_json::to_string_pretty(&server.fixture_file())
+                .map_err(|err| Error::Json { path: path.clone(), message: err.to_string() })?;
+            write_atomically(path, &json).map_err(|source| Error::file("write", path, source))?;
         }
         println!("reference server listening at {}", server.base_url());
         for freedom in config_variations.iter() {
@@ -68,10 +74,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         println!("press Ctrl-C to stop");
         tokio::select! {
-            result = shutdown_signal() => result?,
-            result = server.wait() => result.context("the server stopped")?,
+            result = shutdown_signal() => result.map_err(Error::Stopped)?,
+            result = server.wait() => result.map_err(Error::Stopped)?,
         }
-        anyhow::Ok(ExitCode::SUCCESS)
+        Ok(ExitCode::SUCCESS)
     })
 }
 

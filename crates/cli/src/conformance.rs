@@ -1,4 +1,4 @@
-//! `cargo xtask conformance`: the CI gate. Exit 0 when checks ran and every selected
+//! `reportcheck conformance`: the CI gate. Exit 0 when checks ran and every selected
 //! one passed, 1 when any failed, 2 when the run could not be made (nothing selected or
 //! checked included), 130/143 when interrupted by SIGINT/SIGTERM.
 
@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use reportcheck_conformance::{ProfileMode, RunControl, RunOptions, RunReport};
 use reportcheck_server::Fault;
 
+use crate::Error;
+use crate::baseline::Baseline;
 use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
@@ -23,6 +24,10 @@ pub struct Args {
     /// Only checks of rules starting with this (UPD, UPD-2) or contracts whose name holds it.
     #[arg(long)]
     filter: Option<String>,
+    /// Leave out checks of rules starting with this, or contracts whose name holds it
+    /// (repeatable; wins over --filter).
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
     /// Stop at the first failed check.
     #[arg(long)]
     fail_fast: bool,
@@ -41,6 +46,13 @@ pub struct Args {
     /// Also write the machine-readable result here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Also write a self-contained HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Known failures (a file `reportcheck baseline` wrote): they are accepted, a new
+    /// failure fails the run, a fixed one is reported so the file can shrink.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Print which contracts and built-in checks cover each rule, and stop.
     #[arg(long)]
     coverage: bool,
@@ -86,7 +98,7 @@ enum Profile {
     Documented,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args) -> Result<ExitCode, Error> {
     if args.list_faults {
         for fault in Fault::ALL {
             println!("{:<32} {:<7} {:<15} {}", fault.name(), fault.rule().id(), fault.class(), fault.description());
@@ -94,27 +106,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.coverage {
-        let contracts = reportcheck_conformance::contract::load_dir(&args.contracts.contracts)?;
+        let contracts = args.contracts.source().load()?;
         print!("{}", reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts)));
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.target.target()?;
-    for (flag, path) in [("--junit", &args.junit), ("--json", &args.json)] {
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    for (flag, path) in [("--junit", &args.junit), ("--json", &args.json), ("--html", &args.html)] {
         if let Some(path) = path {
-            writable(path).with_context(|| format!("cannot write {flag} {}", path.display()))?;
+            writable(path).map_err(|source| Error::file(format!("write {flag}"), path, source))?;
         }
     }
-    let contracts = reportcheck_conformance::contract::load_dir(&args.contracts.contracts)?;
+    let source = args.contracts.source();
+    let contracts = source.load()?;
     if contracts.is_empty() {
-        anyhow::bail!(
-            "{} holds no contract (*.json): is --contracts the right directory?",
-            args.contracts.contracts.display()
-        );
+        return Err(Error::Usage(format!("{source} holds no contract (*.json): is --contracts the right directory?")));
     }
     if let Some(filter) = &args.filter {
         let rule = reportcheck_model::Rule::ALL.iter().any(|rule| rule.id().starts_with(&filter.to_ascii_uppercase()));
         if !rule && !contracts.iter().any(|contract| contract.contract.name.contains(filter.as_str())) {
-            anyhow::bail!("nothing selected: --filter {filter} matches no rule ID prefix and no contract name");
+            return Err(Error::Usage(format!(
+                "nothing selected: --filter {filter} matches no rule ID prefix and no contract name"
+            )));
         }
     }
     let stdout_lines: reportcheck_conformance::control::LineSink = Arc::new(|line: &str| println!("{line}"));
@@ -125,8 +138,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..reportcheck_client::ClientOptions::default()
     };
     let options = RunOptions {
-        contracts: args.contracts.contracts,
+        contracts: source,
         filter: args.filter,
+        exclude: args.exclude,
         fail_fast: args.fail_fast,
         cases: args.cases,
         seed: args.seed,
@@ -143,18 +157,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         rps: args.rps,
         ..RunOptions::new(target)
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = crate::runtime()?;
     let signalled = Arc::new(AtomicU8::new(0));
     runtime.spawn(on_signals(control.clone(), Arc::clone(&signalled)));
     runtime.spawn(on_timeout(control.clone(), Duration::from_secs(args.timeout)));
     let report = runtime.block_on(reportcheck_conformance::run(options))?;
     print!("{}", report.details());
-    let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst));
-    let outputs = [(&args.junit, report.junit()), (&args.json, serde_json::to_string_pretty(&report)?)];
+    let accepted = baseline.map_or(0, |baseline| baseline.apply(&report));
+    let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst), accepted);
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|err| Error::Json { path: PathBuf::from("the result"), message: err.to_string() })?;
+    let html = args
+        .html
+        .as_ref()
+        .map(|_| reportcheck_conformance::html::render(&report, &reportcheck_conformance::coverage(&contracts)));
+    let outputs = [(&args.junit, Some(report.junit())), (&args.json, Some(json)), (&args.html, html)];
     for (path, text) in outputs {
-        if let Some(path) = path
-            && let Err(err) = std::fs::write(path, text)
-        {
+        let (Some(path), Some(text)) = (path, text) else { continue };
+        if let Err(err) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {err}", path.display());
             code = code.max(2);
         }
@@ -164,7 +184,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The exit code of a finished (or stopped) run; says why on standard error when not 0.
-fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8) -> u8 {
+/// `accepted` blocking failures are known ones of the baseline.
+fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8, accepted: usize) -> u8 {
     let totals = report.totals();
     if signalled != 0 {
         eprintln!("interrupted: {}", report.stopped.as_deref().unwrap_or("by a signal"));
@@ -178,10 +199,10 @@ fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8) -> u8 {
         eprintln!("error: nothing was checked: no check was selected");
         return 2;
     }
-    if totals.blocking > 0 {
+    if totals.blocking > accepted {
         return 1;
     }
-    if totals.passed == 0 && totals.warnings == 0 {
+    if totals.passed == 0 && totals.warnings == 0 && accepted == 0 {
         eprintln!("error: nothing was checked: all {} selected checks were skipped (reasons above)", totals.skipped);
         return 2;
     }
@@ -193,9 +214,9 @@ fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8) -> u8 {
 }
 
 /// Creates the parent directories and checks the file can be written, before the run.
-fn writable(path: &Path) -> anyhow::Result<()> {
+fn writable(path: &Path) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)?;
     }
     std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
     Ok(())

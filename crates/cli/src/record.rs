@@ -1,4 +1,4 @@
-//! `cargo xtask record`: a live server's answers to the standard scenarios, written as
+//! `reportcheck record`: a live server's answers to the standard scenarios, written as
 //! contracts that replay against any conformant server.
 
 use std::path::PathBuf;
@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use reportcheck_conformance::record::{RecordOptions, record};
 
+use crate::Error;
 use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
@@ -19,14 +20,15 @@ pub struct Args {
     out: PathBuf,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+/// `program` is how the user called the tool, for the command it suggests.
+pub fn run(args: Args, program: &str) -> Result<ExitCode, Error> {
     let options = RecordOptions {
         target: args.target.target()?,
-        contracts: args.contracts.contracts,
+        contracts: args.contracts.source(),
         out: args.out.clone(),
         client: Default::default(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = crate::runtime()?;
     let summary = runtime.block_on(record(options))?;
     println!(
         "recorded {} exchanges into {} contracts in {}",
@@ -40,6 +42,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for skipped in &summary.skipped {
         println!("  skipped {skipped}");
     }
-    println!("replay them with: cargo xtask conformance --contracts {} [--base-url ...]", args.out.display());
+    println!("replay them with: {program} conformance --contracts {} [--base-url ...]", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
-use reportcheck_conformance::{Target, credentials};
+use reportcheck_conformance::{ContractSource, Target, credentials};
 use reportcheck_server::{Config, Fault, Variations};
+
+use crate::Error;
 
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
@@ -30,7 +32,7 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    pub fn target(&self) -> anyhow::Result<Target> {
+    pub fn target(&self) -> Result<Target, Error> {
         let Some(base_url) = &self.base_url else {
             return Ok(Target::Embedded(Config {
                 faults: self.fault.iter().copied().collect(),
@@ -39,15 +41,16 @@ impl TargetArgs {
             }));
         };
         let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) else {
-            anyhow::bail!(
+            return Err(Error::Usage(
                 "--base-url needs --client-id and --client-secret (or REPORTCHECK_CLIENT_ID/SECRET); one is missing \
                  or empty (is the CI secret or variable missing?)"
-            );
+                    .to_owned(),
+            ));
         };
         // What CI passes when a secret is missing: refuse it before anything is sent.
         let present = |flag: &str, value: &str| {
             if value.trim().is_empty() {
-                anyhow::bail!("{flag} is empty (is the CI secret or variable missing?)");
+                return Err(Error::Usage(format!("{flag} is empty (is the CI secret or variable missing?)")));
             }
             Ok(())
         };
@@ -60,7 +63,7 @@ impl TargetArgs {
                 Some(credentials(id, secret))
             }
             (None, None) => None,
-            _ => anyhow::bail!("--second-client-id needs --second-client-secret"),
+            _ => return Err(Error::Usage("--second-client-id needs --second-client-secret".to_owned())),
         };
         Ok(Target::Remote {
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -73,7 +76,13 @@ impl TargetArgs {
 /// The scenarios a command runs.
 #[derive(Debug, clap::Args)]
 pub struct ContractsArgs {
-    /// The directory of contracts to run.
-    #[arg(long, default_value_os_t = reportcheck_conformance::default_contracts_dir())]
-    pub contracts: PathBuf,
+    /// A directory of contracts to run instead of the built-in standard ones.
+    #[arg(long, value_name = "DIR")]
+    pub contracts: Option<PathBuf>,
+}
+
+impl ContractsArgs {
+    pub fn source(&self) -> ContractSource {
+        self.contracts.clone().map_or(ContractSource::Builtin, ContractSource::Dir)
+    }
 }
