@@ -290,7 +290,9 @@ impl Variations {
             }
             Freedom::TokenExpiry => "the token response has expires_on and no expires_in",
             Freedom::TokenTypeCase => "token_type is \"Bearer\"",
-            Freedom::TokenErrorString => "refused client credentials answer error \"unauthorized_client\"",
+            Freedom::TokenErrorString => {
+                "refused client credentials answer error \"invalid_client\" (outside the spec's enum, as servers in the field send it)"
+            }
             Freedom::MalformedId => "a malformed report id answers 400 instead of 404",
             Freedom::MediaTypeParameters => "JSON answers are application/json; charset=utf-8",
             Freedom::DownloadMediaType => "downloads are application/octet-stream",

@@ -158,7 +158,8 @@ impl Store {
 
     /// The `error` of a refused token request's credentials (AUTH-2).
     pub fn token_error(&self) -> &'static str {
-        if self.variation(Freedom::TokenErrorString) { "unauthorized_client" } else { "invalid_client" }
+        // The spec's enum has `access_denied`; servers in the field send `invalid_client` (REFERENCE.md §5).
+        if self.variation(Freedom::TokenErrorString) { "invalid_client" } else { "access_denied" }
     }
 
     /// AUTH-3: the caller behind a bearer token.

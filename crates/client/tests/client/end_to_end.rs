@@ -113,7 +113,7 @@ async fn bad_credentials_and_local_validation() {
     let server = server().await;
     let wrong = tenant_a_client(&server, Credentials::client_secret(Fixture::CLIENT_A, "not-the-secret"));
     let err = wrong.whoami().await.expect_err("wrong secret");
-    assert!(matches!(&err, Error::Auth { token_error: Some(e), .. } if e.error == "invalid_client"), "{err:?}");
+    assert!(matches!(&err, Error::Auth { token_error: Some(e), .. } if e.error == "access_denied"), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("not-the-secret"));
 
     let strict = Client::with_options(

@@ -11,6 +11,8 @@ use crate::support::{Api, reply, scheduled_report, seed_today, server};
 
 /// (method, path, authenticated, status, methods `Allow` must list).
 const CASES: &[(&str, &str, bool, u16, &[&str])] = &[
+    ("GET", "/clients/not-a-client-id", true, 404, &[]),
+    ("GET", "/clients/6F1D4C3A-0000-4000-8000-000000000000", true, 404, &[]),
     ("POST", "/clients", true, 403, &[]),
     ("POST", "/clients", false, 401, &[]),
     ("PUT", "/clients/{client}", true, 403, &[]),

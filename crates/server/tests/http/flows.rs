@@ -89,16 +89,16 @@ async fn token_endpoint() {
     // AUTH-2 and malformed requests: tokenError bodies, never the secret tried.
     let tried = "wrong-secret-value-123";
     for (auth, body, content_type, status, error) in [
-        (Some((Fixture::CLIENT_A, tried)), "grant_type=client_credentials", form, 401, "invalid_client"),
+        (Some((Fixture::CLIENT_A, tried)), "grant_type=client_credentials", form, 401, "access_denied"),
         (
             Some(("0d0d0d0d-0000-4000-8000-000000000000", tried)),
             "grant_type=client_credentials",
             form,
             401,
-            "invalid_client",
+            "access_denied",
         ),
-        (Some(("not-a-uuid", tried)), "grant_type=client_credentials", form, 401, "invalid_client"),
-        (None, "grant_type=client_credentials", form, 401, "invalid_client"),
+        (Some(("not-a-uuid", tried)), "grant_type=client_credentials", form, 401, "access_denied"),
+        (None, "grant_type=client_credentials", form, 401, "access_denied"),
         (Some((Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET)), "", form, 400, "invalid_request"),
         (Some((Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET)), "grant_type=password", form, 400, "invalid_request"),
         (Some((Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET)), "{}", "application/json", 400, "invalid_request"),
