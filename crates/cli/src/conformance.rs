@@ -132,11 +132,11 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     }
     let stdout_lines: reportcheck_conformance::control::LineSink = Arc::new(|line: &str| println!("{line}"));
     let control = RunControl::default().with_lines(stdout_lines);
-    let client = reportcheck_client::ClientOptions {
+    let client = args.target.client_options(reportcheck_client::ClientOptions {
         request_timeout: Some(Duration::from_secs(args.request_timeout)),
         connect_timeout: Some(Duration::from_secs(args.request_timeout)),
         ..reportcheck_client::ClientOptions::default()
-    };
+    })?;
     let options = RunOptions {
         contracts: source,
         filter: args.filter,

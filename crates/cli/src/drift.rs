@@ -42,10 +42,11 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
                 None => format!("{server} against openapi.json and the model, beyond PROFILE.md's freedoms"),
             };
             let runtime = crate::runtime()?;
+            let client = args.target.client_options(Default::default())?;
             let drifts = runtime.block_on(drift::server_drift(
                 &target,
                 &args.contracts.source(),
-                Default::default(),
+                client,
                 None,
                 args.baseline.as_deref(),
             ))?;

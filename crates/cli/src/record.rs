@@ -26,7 +26,7 @@ pub fn run(args: Args, program: &str) -> Result<ExitCode, Error> {
         target: args.target.target()?,
         contracts: args.contracts.source(),
         out: args.out.clone(),
-        client: Default::default(),
+        client: args.target.client_options(Default::default())?,
     };
     let runtime = crate::runtime()?;
     let summary = runtime.block_on(record(options))?;

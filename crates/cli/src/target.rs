@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use reportcheck_conformance::{ContractSource, Target, credentials};
+use reportcheck_client::{ClientOptions, Secret};
+use reportcheck_conformance::{ContractSource, Target, bearer_credentials, credentials};
 use reportcheck_server::{Config, Fault, Variations};
 
 use crate::Error;
@@ -18,11 +19,42 @@ pub struct TargetArgs {
     pub client_id: Option<String>,
     #[arg(long, env = "REPORTCHECK_CLIENT_SECRET", hide_env_values = true, requires = "client_id")]
     pub client_secret: Option<String>,
+    /// A ready bearer token of the client instead of its secret (the client id still
+    /// names it, to learn its tenant); the token endpoint's own checks are then skipped.
+    #[arg(
+        long,
+        env = "REPORTCHECK_BEARER",
+        hide_env_values = true,
+        requires = "client_id",
+        conflicts_with = "client_secret"
+    )]
+    pub bearer: Option<String>,
     /// A client of a tenant outside the first one's subtree, for the SEC checks.
     #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_ID", requires = "base_url")]
     pub second_client_id: Option<String>,
     #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_SECRET", hide_env_values = true, requires = "second_client_id")]
     pub second_client_secret: Option<String>,
+    /// A ready bearer token of the second client instead of its secret.
+    #[arg(
+        long,
+        env = "REPORTCHECK_SECOND_BEARER",
+        hide_env_values = true,
+        requires = "second_client_id",
+        conflicts_with = "second_client_secret"
+    )]
+    pub second_bearer: Option<String>,
+    /// A header sent with every request, `Name: value` (repeatable); values are redacted
+    /// like secrets in every output.
+    #[arg(long = "header", value_name = "NAME: VALUE", requires = "base_url")]
+    pub headers: Vec<String>,
+    /// A certificate authority (PEM) to trust besides the system's, for a server behind a
+    /// private CA.
+    #[arg(long, value_name = "PEM", requires = "base_url")]
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate. Only for test servers: anyone on the path can read the
+    /// credentials.
+    #[arg(long, requires = "base_url")]
+    pub insecure: bool,
     /// Embedded server only: inject a deliberate deviation (see `conformance --list-faults`).
     #[arg(long, conflicts_with = "base_url")]
     pub fault: Vec<Fault>,
@@ -40,10 +72,10 @@ impl TargetArgs {
                 ..Config::default()
             }));
         };
-        let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) else {
+        let (Some(id), Some(secret)) = (&self.client_id, self.client_secret.as_ref().or(self.bearer.as_ref())) else {
             return Err(Error::Usage(
-                "--base-url needs --client-id and --client-secret (or REPORTCHECK_CLIENT_ID/SECRET); one is missing \
-                 or empty (is the CI secret or variable missing?)"
+                "--base-url needs --client-id and --client-secret or --bearer (or REPORTCHECK_CLIENT_ID/SECRET/BEARER); \
+                 one is missing or empty (is the CI secret or variable missing?)"
                     .to_owned(),
             ));
         };
@@ -55,21 +87,64 @@ impl TargetArgs {
             Ok(())
         };
         present("--client-id", id)?;
-        present("--client-secret (REPORTCHECK_CLIENT_SECRET)", secret)?;
-        let second = match (&self.second_client_id, &self.second_client_secret) {
-            (Some(id), Some(secret)) => {
+        let first = match &self.bearer {
+            Some(token) => {
+                present("--bearer (REPORTCHECK_BEARER)", token)?;
+                bearer_credentials(id, token)
+            }
+            None => {
+                present("--client-secret (REPORTCHECK_CLIENT_SECRET)", secret)?;
+                credentials(id, secret)
+            }
+        };
+        let second = match (&self.second_client_id, &self.second_client_secret, &self.second_bearer) {
+            (Some(id), Some(secret), None) => {
                 present("--second-client-id", id)?;
                 present("--second-client-secret (REPORTCHECK_SECOND_CLIENT_SECRET)", secret)?;
                 Some(credentials(id, secret))
             }
-            (None, None) => None,
-            _ => return Err(Error::Usage("--second-client-id needs --second-client-secret".to_owned())),
+            (Some(id), None, Some(token)) => {
+                present("--second-client-id", id)?;
+                present("--second-bearer (REPORTCHECK_SECOND_BEARER)", token)?;
+                Some(bearer_credentials(id, token))
+            }
+            (None, None, None) => None,
+            _ => {
+                return Err(Error::Usage(
+                    "--second-client-id needs --second-client-secret or --second-bearer".to_owned(),
+                ));
+            }
         };
-        Ok(Target::Remote {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            client: credentials(id, secret),
-            second,
-        })
+        Ok(Target::Remote { base_url: base_url.trim_end_matches('/').to_owned(), client: first, second })
+    }
+
+    /// The client options with this target's headers and TLS settings added.
+    pub fn client_options(&self, mut options: ClientOptions) -> Result<ClientOptions, Error> {
+        for header in &self.headers {
+            let Some((name, value)) = header.split_once(':').filter(|(name, _)| !name.trim().is_empty()) else {
+                return Err(Error::Usage(format!("--header `{header}` is not `Name: value`")));
+            };
+            options.headers.push((name.trim().to_owned(), Secret::new(value.trim().to_owned())));
+        }
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| Error::file("read", path, source))?;
+            options.root_certificates.push(pem);
+        }
+        if self.insecure {
+            eprintln!(
+                "WARNING: --insecure: TLS certificates are not checked. Anyone on the network path can read the \
+                 credentials and the answers. Use it only against a test server."
+            );
+            options.accept_invalid_certs = true;
+        }
+        // Fail here, naming the flag, rather than at the first request.
+        reportcheck_client::Client::with_options(
+            "http://127.0.0.1/api/2",
+            reportcheck_client::Credentials::Bearer(Secret::new("check".to_owned())),
+            options.clone(),
+        )
+        .map_err(|err| Error::Usage(format!("--header/--ca-cert: {err}")))?;
+        Ok(options)
     }
 }
 

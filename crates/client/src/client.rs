@@ -54,6 +54,30 @@ impl Client {
             http = http.connect_timeout(timeout);
         }
         http = http.pool_idle_timeout(options.pool_idle_timeout);
+        let invalid = |message: String| Error::InvalidRequest { rule: None, message };
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &options.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| invalid(format!("`{}` is not a header name", name.trim())))?;
+            let mut value = HeaderValue::from_str(value.expose().trim())
+                .map_err(|_| invalid(format!("the value of header `{name}` is not valid header text")))?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        http = http.default_headers(headers);
+        for pem in &options.root_certificates {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|err| invalid(format!("a CA certificate is not PEM: {err}")))?;
+            if certificates.is_empty() {
+                return Err(invalid("a CA certificate file holds no PEM certificate".to_owned()));
+            }
+            for certificate in certificates {
+                http = http.add_root_certificate(certificate);
+            }
+        }
+        if options.accept_invalid_certs {
+            http = http.danger_accept_invalid_certs(true);
+        }
         let http = http.build().map_err(|err| Error::InvalidRequest {
             rule: None,
             message: format!("cannot build the HTTP client: {err}"),

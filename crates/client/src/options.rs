@@ -85,6 +85,14 @@ pub struct ClientOptions {
     /// Check requests with the model before sending (CRT-2/3/4, UPD-1/2/3/5) and fail
     /// locally with the rule ID. Off by default: the harness must send bad requests.
     pub validate_requests: bool,
+    /// Headers sent with every request (a gateway's API key, a tracing header); their
+    /// values are secrets, redacted like the client secret.
+    pub headers: Vec<(String, Secret)>,
+    /// More certificate authorities to trust (PEM), for servers behind a private CA.
+    pub root_certificates: Vec<Vec<u8>>,
+    /// Accept any TLS certificate. Only for test servers: anyone on the path can read
+    /// the credentials.
+    pub accept_invalid_certs: bool,
 }
 
 impl Default for ClientOptions {
@@ -96,6 +104,9 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             refresh_margin: Duration::from_secs(60),
             validate_requests: false,
+            headers: Vec::new(),
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
         }
     }
 }

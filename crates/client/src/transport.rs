@@ -88,7 +88,8 @@ impl Transport {
             Credentials::Bearer(token) => token,
         };
         let current = self.tokens.current();
-        for secret in std::iter::once(configured).chain(current.as_deref()) {
+        let headers = self.options.headers.iter().map(|(_, value)| value);
+        for secret in std::iter::once(configured).chain(current.as_deref()).chain(headers) {
             text = crate::error::redact_value(&text, secret.expose());
         }
         text

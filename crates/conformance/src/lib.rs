@@ -437,6 +437,7 @@ pub async fn open_with(target: &Target, client: ClientOptions, control: RunContr
                 server.fixture().clients.get(index).map(|client| ClientCredentials {
                     client_id: client.client_id.to_string(),
                     client_secret: client.client_secret.clone(),
+                    bearer: None,
                 })
             };
             let (first, second) = (credentials(0), credentials(1));
@@ -568,5 +569,14 @@ pub fn coverage_text(table: &BTreeMap<Rule, Coverage>) -> String {
 
 /// Client credentials from plain strings.
 pub fn credentials(client_id: impl Into<String>, client_secret: impl Into<String>) -> ClientCredentials {
-    ClientCredentials { client_id: client_id.into(), client_secret: Secret::new(client_secret.into()) }
+    ClientCredentials { client_id: client_id.into(), client_secret: Secret::new(client_secret.into()), bearer: None }
+}
+
+/// A client id with a ready bearer token instead of its secret.
+pub fn bearer_credentials(client_id: impl Into<String>, token: impl Into<String>) -> ClientCredentials {
+    ClientCredentials {
+        client_id: client_id.into(),
+        client_secret: Secret::new(String::new()),
+        bearer: Some(Secret::new(token.into())),
+    }
 }

@@ -183,7 +183,11 @@ pub async fn run_contract(
         let (request, sent) = match build_request(session, side, step, &vars) {
             Ok(built) => built,
             Err(template::Undefined(name)) => {
-                let reason = format!("needs {{{{{name}}}}}, which no earlier step captured");
+                let reason = if name == "client_secret" {
+                    "needs the client secret (the run has a bearer token only)".to_owned()
+                } else {
+                    format!("needs {{{{{name}}}}}, which no earlier step captured")
+                };
                 for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
                     checks.push(skipped(&source, step, expectation, &reason));
                 }
@@ -351,7 +355,12 @@ fn build_request(
                 Some(basic) => {
                     (template::render_text(&basic.user, vars)?, template::render_text(&basic.password, vars)?)
                 }
-                None => (side.credentials.client_id.clone(), side.credentials.client_secret.expose().to_owned()),
+                None => {
+                    // With a bearer token alone there is no secret to send.
+                    let secret =
+                        side.credentials.secret().ok_or_else(|| template::Undefined("client_secret".to_owned()))?;
+                    (side.credentials.client_id.clone(), secret.expose().to_owned())
+                }
             };
             let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             RequestAuth::Header(Secret::new(format!("Basic {encoded}")))

@@ -147,6 +147,9 @@ impl RawDownloads {
     async fn connect(session: &Session, side: &Side) -> Option<RawDownloads> {
         let http = reqwest::Client::builder().no_gzip().build().ok()?;
         let base_url = session.base_url.trim_end_matches('/').to_owned();
+        if let Some(token) = &side.credentials.bearer {
+            return Some(RawDownloads { http, base_url, token: token.expose().to_owned() });
+        }
         let response = http
             .post(format!("{base_url}/idp/token"))
             .basic_auth(&side.credentials.client_id, Some(side.credentials.client_secret.expose()))

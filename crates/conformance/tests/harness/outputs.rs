@@ -97,6 +97,60 @@ async fn runs_that_cannot_be_made_are_errors() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Ready bearer tokens instead of client secrets: every check that does not need the
+/// secret runs and passes; the token endpoint's own steps are skipped, saying why; the
+/// tokens reach no output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_tokens_instead_of_secrets() {
+    let server = reportcheck_server::spawn(config()).await.expect("server");
+    let token = |id: &'static str, secret: &'static str| {
+        let url = format!("{}/idp/token", server.base_url());
+        async move {
+            let answer: serde_json::Value = reqwest::Client::new()
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .await
+                .expect("token answered")
+                .json()
+                .await
+                .expect("token JSON");
+            answer["access_token"].as_str().expect("a token").to_owned()
+        }
+    };
+    let (a, b) = (
+        token(Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET).await,
+        token(Fixture::CLIENT_B, Fixture::CLIENT_B_SECRET).await,
+    );
+    let report = reportcheck_conformance::run(RunOptions {
+        cases: 16,
+        seed: Some(7),
+        max_poll: Some(Duration::from_secs(2)),
+        ..RunOptions::new(Target::Remote {
+            base_url: server.base_url().to_owned(),
+            client: reportcheck_conformance::bearer_credentials(Fixture::CLIENT_A, a.clone()),
+            second: Some(reportcheck_conformance::bearer_credentials(Fixture::CLIENT_B, b.clone())),
+        })
+    })
+    .await
+    .expect("the run can be made");
+    assert_eq!(report.blocking_failures(), 0, "{}", report.summary());
+    let skipped: Vec<&str> = report
+        .checks
+        .iter()
+        .filter_map(|check| match &check.outcome {
+            Outcome::Skipped { reason } => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!skipped.is_empty() && skipped.iter().all(|reason| reason.contains("bearer token only")), "{skipped:?}");
+    assert!(report.checks.iter().filter(|check| matches!(check.outcome, Outcome::Passed)).count() > 300);
+    let outputs = [report.summary(), report.junit(), serde_json::to_string(&report).expect("json")];
+    assert!(outputs.iter().all(|text| !text.contains(&a) && !text.contains(&b)), "a token leaked");
+}
+
 /// A remote server without a second client: the SEC contracts are skipped, not passed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_second_client_sec_checks_are_skipped() {
