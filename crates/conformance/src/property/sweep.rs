@@ -110,28 +110,37 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
     }
     let Some(http) = RawDownloads::connect(session, &session.a).await else { return Ok(()) };
     swept.exercised.push((Rule::Sto3, "every format under every content coding"));
-    for item in list.items.iter().filter(|item| item.status == StoredStatus::Saved) {
-        let Some(stored) = item.id else { continue };
-        for coding in CODINGS {
-            let path = format!("/reports/{id}/stored/{stored}");
-            let problem = match http.get(&path, coding).await {
-                Err(err) => Some(format!("the download failed: {}", session.redact(&err))),
-                Ok((status, _, _)) if status != 200 => Some(format!("a saved stored report answered {status}")),
-                Ok((_, encoding, body)) => checks::decoded(encoding.as_deref(), &body)
-                    .and_then(|plain| checks::file_format(checks::file_format_of(item.report_format), &plain))
-                    .err(),
-            };
-            if let Some(problem) = problem {
-                swept.findings.push(Finding {
+    // Every file under every coding at once: the downloads are independent reads.
+    let downloads = list
+        .items
+        .iter()
+        .filter(|item| item.status == StoredStatus::Saved)
+        .filter_map(|item| item.id.map(|stored| (item, stored)))
+        .flat_map(|(item, stored)| CODINGS.iter().map(move |coding| (item, stored, *coding)))
+        .map(|(item, stored, coding)| {
+            let http = &http;
+            let id = &id;
+            async move {
+                let path = format!("/reports/{id}/stored/{stored}");
+                // The raw client bypasses the session, so it takes its pace here.
+                let _slot = session.pace.slot().await;
+                let problem = match http.get(&path, coding).await {
+                    Err(err) => Some(format!("the download failed: {}", session.redact(&err))),
+                    Ok((status, _, _)) if status != 200 => Some(format!("a saved stored report answered {status}")),
+                    Ok((_, encoding, body)) => checks::decoded(encoding.as_deref(), &body)
+                        .and_then(|plain| checks::file_format(checks::file_format_of(item.report_format), &plain))
+                        .err(),
+                };
+                problem.map(|problem| Finding {
                     rule: Rule::Sto3,
                     message: format!(
                         "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): {problem}",
                         item.report_format
                     ),
-                });
+                })
             }
-        }
-    }
+        });
+    swept.findings.extend(futures_util::future::join_all(downloads).await.into_iter().flatten());
     Ok(())
 }
 
