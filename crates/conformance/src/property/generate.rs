@@ -298,7 +298,7 @@ fn attempt() -> impl Strategy<Value = Attempt> {
     ]
 }
 
-/// Sequences of 1 to 16 operations; `foreign` adds the second client's attempts.
+/// Sequences of 1 to 12 operations; `foreign` adds the second client's attempts.
 pub fn ops(tenant: Id, today: Date, recipient: Id, foreign: bool) -> impl Strategy<Value = Vec<Op>> {
     let slot = 0..SLOTS;
     let foreign_weight = if foreign { 1 } else { 0 };
@@ -312,5 +312,5 @@ pub fn ops(tenant: Id, today: Date, recipient: Id, foreign: bool) -> impl Strate
         1 => slot.clone().prop_map(|slot| Op::Stored { slot }),
         foreign_weight => (slot, attempt()).prop_map(|(slot, attempt)| Op::Foreign { slot, attempt }),
     ];
-    proptest::collection::vec(op, 1..17)
+    proptest::collection::vec(op, 1..13)
 }

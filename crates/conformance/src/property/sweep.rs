@@ -11,6 +11,7 @@ use reportcheck_client::RawRequest;
 use reportcheck_model::decide::{self, Decision, Known, Request, StoredExpectation};
 use reportcheck_model::{Format, Id, Report, Rule, StoredReportList, StoredStatus};
 use reqwest::Method;
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
 use super::world::Finding;
@@ -205,27 +206,36 @@ pub async fn malformed(session: &Session, tenant: Id) -> Result<Swept, Error> {
     if let Some(report) = &target {
         paths.push((Method::PUT, format!("/reports/{}", report.id)));
     }
-    let mut created = Vec::new();
-    for (name, body) in checks::malformed_bodies(&valid, BODY_LIMIT) {
-        for (method, path) in &paths {
+    // Every body to every path at once: each request stands alone.
+    let bodies = checks::malformed_bodies(&valid, BODY_LIMIT);
+    let sends = bodies
+        .iter()
+        .flat_map(|(name, body)| paths.iter().map(move |(method, path)| (name, body, method, path)))
+        .map(|(name, body, method, path)| async move {
             let mut request = RawRequest::new(method.clone(), path.clone());
-            request.headers.insert(reqwest::header::CONTENT_TYPE, "application/json".parse().expect("a header value"));
+            request.headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             request.body = Some(body.clone().into());
             let response = session.send(&session.a, &request).await?;
             let status = response.status.as_u16();
-            if status >= 500 {
-                swept.findings.push(Finding {
-                    rule: Rule::Err3,
-                    message: format!("ERR-3: {method} {path} with {name} ({} bytes) answered {status}", body.len()),
-                });
-            }
-            if *method == Method::POST && response.status.is_success() {
-                created.extend(serde_json::from_slice::<Value>(&response.body).ok());
-            }
-        }
+            let finding = (status >= 500).then(|| Finding {
+                rule: Rule::Err3,
+                message: format!("ERR-3: {method} {path} with {name} ({} bytes) answered {status}", body.len()),
+            });
+            let created = (*method == Method::POST && response.status.is_success())
+                .then(|| serde_json::from_slice::<Value>(&response.body).ok())
+                .flatten();
+            Ok::<_, Error>((finding, created))
+        });
+    let mut created = Vec::new();
+    for sent in futures_util::future::join_all(sends).await {
+        let (finding, report) = sent?;
+        swept.findings.extend(finding);
+        created.extend(report);
     }
-    for report in created.iter().chain(target.as_ref().map(|report| json!({"id": report.id})).as_ref()) {
-        session.remove(&session.a, report).await?;
+    created.extend(target.as_ref().map(|report| json!({"id": report.id})));
+    let removals = created.iter().map(|report| session.remove(&session.a, report));
+    for removed in futures_util::future::join_all(removals).await {
+        removed?;
     }
     Ok(swept)
 }
