@@ -29,6 +29,20 @@ pub async fn check_client(
     redact: &dyn Fn(&str) -> String,
 ) -> Vec<Check> {
     let server = MockServer::start().await;
+    let checks = check_against(&server, spec, recorded, name, redact).await;
+    // wiremock's drop blocks on an async reset; on a runtime worker whose cooperative
+    // budget is spent, that spins for ever. Drop it on a blocking thread, outside it.
+    let _ = tokio::task::spawn_blocking(move || drop(server)).await;
+    checks
+}
+
+async fn check_against(
+    server: &MockServer,
+    spec: &Spec,
+    recorded: &[Recorded],
+    name: &str,
+    redact: &dyn Fn(&str) -> String,
+) -> Vec<Check> {
     let options = ClientOptions { retry: RetryPolicy::none(), ..ClientOptions::default() };
     let Ok(client) =
         Client::with_options(&format!("{}/api/2", server.uri()), Credentials::bearer("mock-token"), options)
@@ -59,7 +73,7 @@ pub async fn check_client(
         Mock::given(method(request.method.as_str()))
             .and(path(format!("/api/2{route}")))
             .respond_with(template)
-            .mount(&server)
+            .mount(server)
             .await;
 
         let body: Option<Value> = request.body.as_ref().and_then(|body| serde_json::from_slice(body).ok());
