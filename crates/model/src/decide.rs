@@ -320,14 +320,7 @@ impl Decision {
             Decision::Created { .. } => Rule::Crt1,
             Decision::Read(_) => Rule::Get1,
             Decision::Updated { put, prediction } => {
-                let fixed = put.parameters.as_ref().is_some_and(|parameters| {
-                    parameters.tenant_id.is_some()
-                        || parameters.formats.is_some()
-                        || parameters.period.is_some()
-                        || parameters.hide_zero_usage.is_some()
-                        || parameters.show_skus.is_some()
-                });
-                if fixed {
+                if rule_check::names_fixed_parameter(&prediction.report.parameters, put) {
                     Rule::Upd2
                 } else if prediction.report.schedule.schedule_type == ScheduleType::Once {
                     Rule::Upd1

@@ -13,7 +13,7 @@ use crate::enums::{Format, ResultAction, ScheduleType};
 use crate::error_body::{ErrorBody, ErrorCode};
 use crate::freedom::Freedom;
 use crate::id::Id;
-use crate::report::{Period, Report, ReportParameters, ReportPost, ReportPut, Schedule};
+use crate::report::{Period, PutParameters, Report, ReportParameters, ReportPost, ReportPut, Schedule};
 use crate::rules::Rule;
 
 /// A request that breaks a rule: which rule, why, and the answer the profile requires.
@@ -281,21 +281,34 @@ pub const FIXED_PARAMETERS: &[&str] = &[
     "/parameters/show_skus",
 ];
 
+/// For each fixed parameter, in the order of [`FIXED_PARAMETERS`]: whether `new` names it,
+/// and whether it names another value than `current` has. An unset flag reads as
+/// `false`: sending `false` for it changes nothing.
+fn fixed_parameters(current: &ReportParameters, new: &PutParameters) -> [(bool, bool); 5] {
+    [
+        (new.tenant_id.is_some(), new.tenant_id.is_some_and(|tenant| tenant != current.tenant_id)),
+        (new.formats.is_some(), new.formats.as_ref().is_some_and(|formats| *formats != current.formats)),
+        (new.period.is_some(), new.period.is_some_and(|period| period != current.period)),
+        (
+            new.hide_zero_usage.is_some(),
+            new.hide_zero_usage.is_some_and(|flag| flag != current.hide_zero_usage.unwrap_or(false)),
+        ),
+        (new.show_skus.is_some(), new.show_skus.is_some_and(|flag| flag != current.show_skus.unwrap_or(false))),
+    ]
+}
+
+/// Whether a PUT names any fixed parameter (UPD-2), with its current value or not.
+pub fn names_fixed_parameter(current: &ReportParameters, put: &ReportPut) -> bool {
+    put.parameters.as_ref().is_some_and(|new| fixed_parameters(current, new).iter().any(|(named, _)| *named))
+}
+
 /// The names of the parameters other than `kind` and `level` that `put` would change.
 fn changed_fixed_parameters(current: &ReportParameters, put: &ReportPut) -> Vec<String> {
     let Some(new) = &put.parameters else { return Vec::new() };
-    // An unset flag reads as `false`: sending `false` for it changes nothing.
-    let changes = [
-        new.tenant_id.is_some_and(|tenant| tenant != current.tenant_id),
-        new.formats.as_ref().is_some_and(|formats| *formats != current.formats),
-        new.period.is_some_and(|period| period != current.period),
-        new.hide_zero_usage.is_some_and(|flag| flag != current.hide_zero_usage.unwrap_or(false)),
-        new.show_skus.is_some_and(|flag| flag != current.show_skus.unwrap_or(false)),
-    ];
     FIXED_PARAMETERS
         .iter()
-        .zip(changes)
-        .filter(|(_, changed)| *changed)
+        .zip(fixed_parameters(current, new))
+        .filter(|(_, (_, changed))| *changed)
         .map(|(pointer, _)| pointer[1..].replace('/', "."))
         .collect()
 }

@@ -90,7 +90,9 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
             object.insert("total".to_owned(), json!(count));
         }
         if let Some(Value::Object(error)) = object.get_mut("error") {
-            if fault(Fault::WrongBusinessCode) && error.get("code") == Some(&json!(1027)) {
+            if fault(Fault::WrongBusinessCode)
+                && error.get("code") == Some(&json!(reportcheck_model::ErrorCode::BUSINESS_RULES))
+            {
                 error.insert("code".to_owned(), json!(400));
             }
             if fault(Fault::EchoToken)

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::redact::Redactor;
 use reportcheck_client::RawRequest;
 use reportcheck_model::decide::{self, Decision, Known, Request, StoredExpectation};
 use reportcheck_model::{Format, Id, Report, Rule, StoredReportList, StoredStatus};
@@ -134,10 +135,11 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
                 };
                 problem.map(|problem| Finding {
                     rule: Rule::Sto3,
-                    message: format!(
+                    // The message may quote the file; the raw client's token is a secret too.
+                    message: http.redactor.text(&session.redact(&format!(
                         "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): {problem}",
                         item.report_format
-                    ),
+                    ))),
                 })
             }
         });
@@ -151,6 +153,8 @@ struct RawDownloads {
     http: reqwest::Client,
     base_url: String,
     token: String,
+    /// Knows `token`, which the session's redaction does not.
+    redactor: Redactor,
 }
 
 impl RawDownloads {
@@ -158,7 +162,7 @@ impl RawDownloads {
         let http = reqwest::Client::builder().no_gzip().build().ok()?;
         let base_url = session.base_url.trim_end_matches('/').to_owned();
         if let Some(token) = &side.credentials.bearer {
-            return Some(RawDownloads { http, base_url, token: token.expose().to_owned() });
+            return Some(RawDownloads::new(http, base_url, token.expose().to_owned()));
         }
         let response = http
             .post(format!("{base_url}/idp/token"))
@@ -170,7 +174,13 @@ impl RawDownloads {
             .ok()?;
         let token: Value = response.json().await.ok()?;
         let token = token["access_token"].as_str()?.to_owned();
-        Some(RawDownloads { http, base_url, token })
+        Some(RawDownloads::new(http, base_url, token))
+    }
+
+    fn new(http: reqwest::Client, base_url: String, token: String) -> RawDownloads {
+        let mut redactor = Redactor::default();
+        redactor.add(&token);
+        RawDownloads { http, base_url, token, redactor }
     }
 
     async fn get(&self, path: &str, coding: &str) -> Result<(u16, Option<String>, Vec<u8>), String> {
