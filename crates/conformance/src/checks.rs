@@ -260,38 +260,32 @@ pub fn file_format(format: crate::contract::FileFormat, body: &[u8]) -> Result<(
             }
         }
         FileFormat::Csv => {
-            let widths: Vec<usize> = text.lines().filter(|line| !line.is_empty()).map(csv_fields).collect();
-            let header = text.lines().find(|line| !line.is_empty()).unwrap_or_default();
-            match widths.first() {
-                None => Err("an empty CSV file".to_owned()),
-                Some(1) => Err("not CSV: the header has a single column".to_owned()),
-                Some(_) if !is_header_row(header) => {
-                    Err(format!("not CSV with a header row: the first row holds data ({header:.80})"))
+            // RFC 4180: quoted fields may hold commas, quotes and line breaks.
+            let rows = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes())
+                .into_records()
+                .collect::<Result<Vec<csv::StringRecord>, _>>()
+                .map_err(|err| format!("not CSV: {err}"))?;
+            let widths: Vec<usize> = rows.iter().map(csv::StringRecord::len).collect();
+            match (rows.first(), widths.first()) {
+                (None, _) | (_, None) => Err("an empty CSV file".to_owned()),
+                (_, Some(1)) => Err("not CSV: the header has a single column".to_owned()),
+                (Some(header), _) if !is_header_row(header) => {
+                    let header: Vec<&str> = header.iter().collect();
+                    Err(format!("not CSV with a header row: the first row holds data ({:.80})", header.join(",")))
                 }
-                Some(first) if widths.iter().all(|width| width == first) => Ok(()),
-                Some(first) => Err(format!("not CSV: rows have {widths:?} fields, the header {first}")),
+                (_, Some(first)) if widths.iter().all(|width| width == first) => Ok(()),
+                (_, Some(first)) => Err(format!("not CSV: rows have {widths:?} fields, the header {first}")),
             }
         }
     }
 }
 
-/// Fields in one CSV line, quotes respected.
-fn csv_fields(line: &str) -> usize {
-    let mut fields = 1;
-    let mut quoted = false;
-    for character in line.chars() {
-        match character {
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields += 1,
-            _ => {}
-        }
-    }
-    fields
-}
-
 /// A CSV header row names its columns: no field is empty, a number, a UUID or a date.
-fn is_header_row(line: &str) -> bool {
-    line.split(',').map(|field| field.trim().trim_matches('"')).all(|field| {
+fn is_header_row(header: &csv::StringRecord) -> bool {
+    header.iter().map(str::trim).all(|field| {
         !field.is_empty()
             && field.parse::<f64>().is_err()
             && field.to_ascii_lowercase().parse::<reportcheck_model::Id>().is_err()

@@ -3,7 +3,7 @@
 //! serialise two writers and lose updates only under many).
 
 use reportcheck_client::RawRequest;
-use reportcheck_model::decide::{self, Caller, Decision, Known, Request};
+use reportcheck_model::decide::{self, Admissible, Caller, Decision, Known, Request};
 use reportcheck_model::{Kind, Level, Prediction, Report, Rule, rule_check};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
     let known = OneReport(&created);
     let caller = Caller { tenant, today: session.today };
     // Valid kind/level changes mixed with writes the model refuses (a fixed parameter).
-    let writes: Vec<(Decision, Value)> = (0..writers)
+    let writes: Vec<(Admissible, Value)> = (0..writers)
         .map(|i| {
             let body = if i % 4 == 3 {
                 json!({"parameters": {"formats": ["html"]}})
@@ -87,9 +87,10 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
     let mut accepted: Vec<(i64, Value)> = Vec::new();
     let mut problems = Vec::new();
     let mut mix_problems = Vec::new();
-    for ((decision, body), answer) in writes.iter().zip(answers) {
+    for ((admissible, body), answer) in writes.iter().zip(answers) {
         let answer = answer?;
         let status = answer.status.as_u16();
+        let decision = admissible.follow(status);
         let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
         match (decision, json) {
             (Decision::Rejected(violations), _) if !decision.admits_status(status) => {

@@ -202,7 +202,10 @@ pub fn against_recording(spec: &Spec, observed: &[Observed], failed: &[(String, 
             Kind::ObservedChanged,
             &label,
             &item.at,
-            format!("{} (free: {})", show(&observation.observed), observation.freedom),
+            match observation.freedom {
+                Some(freedom) => format!("{} (free: {freedom})", show(&observation.observed)),
+                None => format!("{} (claimed by no rule)", show(&observation.observed)),
+            },
             show(&observation.now),
         );
     }

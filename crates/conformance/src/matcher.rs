@@ -7,13 +7,15 @@
 //! | operator | matches |
 //! |---|---|
 //! | `{"$any": true}` | any present value |
+//! | `{"$client_error": true}` | any 4xx status (a refusal no rule pins further) |
 //! | `{"$absent": true}` | the key is missing |
 //! | `{"$type": "integer"}` | a JSON type: string, integer, number, boolean, array, object, null |
 //! | `{"$uuid": true}` | a lower-case UUID |
 //! | `{"$date": true}` / `{"$datetime": true}` | `YYYY-MM-DD` / an RFC 3339 timestamp |
 //! | `{"$regex": "^a+$"}` | a string matching the regex |
 //! | `{"$gt": n}`, `{"$ge": n}`, `{"$lt": n}`, `{"$ne": v}` | comparisons |
-//! | `{"$eq": v}` | deep equality, no subset (e.g. what an earlier step returned) |
+//! | `{"$eq": v}` | deep equality, no subset |
+//! | `{"$unchanged": report}` | the same report as an earlier answer (a capture), compared on what the rules pin (`decide::REPORT_FIELDS`): free values such as extra properties may differ |
 //! | `{"$exact": {...}}` | an object with exactly these keys |
 //! | `{"$one_of": [m, ...]}` | any of the matchers |
 //! | `{"$code": 1027}` | an error code, string or integer |
@@ -23,9 +25,11 @@
 //! | `{"$each": m}` | every element matches |
 //! | `{"$free": "<freedom>"}` | what PROFILE.md leaves free, compared by that freedom (`freedom::Freedom`) |
 //! | `{"$free": {"as": "<freedom>", "observed": v}}` | the same; `v` is what the server answered when recorded |
+//! | `{"$observed": v}` | anything, absent included: no rule claims this value; `v` is what the server answered when recorded |
 //!
-//! A `$free` value the server chose differently from its `observed` one is no failure:
-//! [`diff_in`] reports it as an [`Observation`], which a run turns into a note.
+//! A `$free` or `$observed` value the server chose differently from its recorded one is
+//! no failure: [`diff_in`] reports it as an [`Observation`], which a run turns into a note
+//! (and `drift --baseline` into a non-breaking drift).
 //! A freedom over sibling keys (`token-expiry`: `expires_in` and/or `expires_on`) is
 //! judged on the object that holds them.
 
@@ -55,6 +59,7 @@ impl fmt::Display for Mismatch {
 /// The operators, for validating contracts.
 pub const OPERATORS: &[&str] = &[
     "$any",
+    "$client_error",
     "$absent",
     "$type",
     "$uuid",
@@ -66,6 +71,7 @@ pub const OPERATORS: &[&str] = &[
     "$lt",
     "$ne",
     "$eq",
+    "$unchanged",
     "$exact",
     "$one_of",
     "$code",
@@ -74,6 +80,7 @@ pub const OPERATORS: &[&str] = &[
     "$len",
     "$each",
     "$free",
+    "$observed",
 ];
 
 /// What matching needs besides the two values.
@@ -88,7 +95,8 @@ pub struct Context {
 pub struct Observation {
     /// Where, as a JSON pointer.
     pub path: String,
-    pub freedom: Freedom,
+    /// The freedom that lets it differ; `None` where no rule claims the value at all.
+    pub freedom: Option<Freedom>,
     /// Recorded (`None`: absent).
     pub observed: Option<Value>,
     /// Answered now (`None`: absent).
@@ -262,7 +270,7 @@ fn observe(walk: &mut Walk, path: &str, freedom: Freedom, observed: Option<&Valu
     if changed {
         walk.found.observations.push(Observation {
             path: path.to_owned(),
-            freedom,
+            freedom: Some(freedom),
             observed: Some(observed.clone()),
             now: now.cloned(),
         });
@@ -302,6 +310,17 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, walk:
         }
         return;
     }
+    if name == "$observed" {
+        if !actual.is_some_and(|actual| deep_equal(argument, actual)) {
+            walk.found.observations.push(Observation {
+                path: path.to_owned(),
+                freedom: None,
+                observed: Some(argument.clone()),
+                now: actual.cloned(),
+            });
+        }
+        return;
+    }
     if name == "$free" {
         let (freedom, observed) = match free_argument(argument) {
             Ok(found) => found,
@@ -318,6 +337,7 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, walk:
     };
     let ok = match name {
         "$any" => true,
+        "$client_error" => value.as_u64().is_some_and(|status| (400..500).contains(&status)),
         "$type" => argument
             .as_str()
             .is_some_and(|wanted| type_name(value) == wanted || (wanted == "number" && value.is_number())),
@@ -337,6 +357,22 @@ fn apply(name: &str, argument: &Value, actual: Option<&Value>, path: &str, walk:
             _ => false,
         },
         "$ne" => !equal(value, argument),
+        "$unchanged" => {
+            // "Unchanged" and "the same object" compare what the rules pin (PROFILE.md):
+            // the model's GET-1 claims over the earlier answer.
+            let parsed = |value: &Value| serde_json::from_value::<reportcheck_model::Report>(value.clone()).ok();
+            let (Some(before), Some(now)) = (parsed(argument), parsed(value)) else {
+                return fail(walk, format!("the report {argument}"));
+            };
+            for found in reportcheck_model::Prediction::read(&before).discrepancies(&now) {
+                walk.found.mismatches.push(Mismatch {
+                    path: format!("{path}{}", found.pointer),
+                    expected: found.expected,
+                    actual: found.actual,
+                });
+            }
+            return;
+        }
         "$eq" => {
             // Name each differing field rather than print both values whole.
             exact_diff(argument, value, path, &mut walk.found.mismatches);

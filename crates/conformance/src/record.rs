@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use reportcheck_client::ClientOptions;
-use reportcheck_model::decide::{self, Caller, Decision, Known, Operation, decide};
+use reportcheck_model::claim::CLIENT_CLAIMS;
+use reportcheck_model::decide::{self, Caller, Decision, Known, Operation, REPORT_FIELDS, decide};
 use reportcheck_model::freedom::{self, Comparison, Freedom};
 use reportcheck_model::rule_check::pinned_code;
-use reportcheck_model::{Date, Id, Report, Rule};
+use reportcheck_model::{Date, Expect, Id, Place, Report, Rule};
 use serde_json::{Value, json};
 
 use crate::contract::{self, Contract, Expectation, LoadedContract, Provenance};
@@ -161,16 +162,29 @@ pub fn answer_schema<'s>(spec: &'s Spec, method: &str, path: &str, status: u16) 
     spec.operation(method, path)?.success_schema(status)
 }
 
-/// The JSON pointers of a report answer that a create left free, by the decider.
-fn created_free(request: &reportcheck_client::RawRequest, today: Date) -> BTreeMap<&'static str, Freedom> {
+/// What the decider claims of the report a recorded create answered, by JSON pointer.
+fn created_claims(request: &reportcheck_client::RawRequest, today: Date) -> Option<Claims> {
     let content_type = request.headers.get(reqwest::header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let body = request.body.as_deref().unwrap_or_default();
     let caller = Caller { tenant: Id::from_uuid(Default::default()), today };
-    match decide(&RecordedCreate, caller, decide::Request::Create { content_type, body }) {
-        Decision::Created { prediction, .. } => prediction.free,
-        _ => BTreeMap::new(),
+    let admissible = decide(&RecordedCreate, caller, decide::Request::Create { content_type, body });
+    match admissible.accepting()? {
+        Decision::Created { prediction, .. } => Some(
+            prediction
+                .claims
+                .iter()
+                .map(|claim| {
+                    let Place::Body(pointer) = claim.place;
+                    (pointer, claim.expect.clone())
+                })
+                .collect(),
+        ),
+        _ => None,
     }
 }
+
+/// A report's claims by JSON pointer.
+type Claims = BTreeMap<&'static str, Expect>;
 
 /// The contract with one more expectation per step that ran: the answer it got.
 fn recorded_contract(
@@ -191,8 +205,9 @@ fn recorded_contract(
         contract.description
     );
     contract.recorded = Some(provenance.clone());
-    // What each created report's create left free holds in every later answer about it.
-    let mut free_by_report: BTreeMap<String, BTreeMap<&'static str, Freedom>> = BTreeMap::new();
+    // What each created report's create claims holds in every later answer about it: a
+    // field no claim covers is observed, never pinned.
+    let mut claims_by_report: BTreeMap<String, Claims> = BTreeMap::new();
     for exchange in exchanges {
         let Some(step) = contract.steps.get_mut(exchange.step) else { continue };
         let template = step.expect.first();
@@ -207,25 +222,27 @@ fn recorded_contract(
             _ => json!(status),
         };
         let body = serde_json::from_slice::<Value>(&exchange.response.body).ok();
-        let mut free = BTreeMap::new();
+        let mut claims = None;
         if (200..300).contains(&status) {
             match operation {
                 Some(Operation::CreateReport) => {
-                    free = created_free(&exchange.request, today);
-                    if let Some(id) = body.as_ref().and_then(|body| body.get("id")).and_then(Value::as_str) {
-                        free_by_report.insert(id.to_owned(), free.clone());
+                    claims = created_claims(&exchange.request, today);
+                    if let (Some(id), Some(claims)) =
+                        (body.as_ref().and_then(|body| body.get("id")).and_then(Value::as_str), &claims)
+                    {
+                        claims_by_report.insert(id.to_owned(), claims.clone());
                     }
                 }
                 Some(Operation::FetchReport | Operation::UpdateReport) => {
                     let id = path.split('?').next().unwrap_or_default().trim_matches('/').split('/').nth(1);
-                    free = id.and_then(|id| free_by_report.get(id)).cloned().unwrap_or_default();
+                    claims = id.and_then(|id| claims_by_report.get(id)).cloned();
                 }
                 _ => {}
             }
         }
         // Only bodies the API describes are recorded: a downloaded file is data.
         let schema = answer_schema(spec, method, path, status);
-        let recording = Recording { spec, schema, free: &free, pinned_codes: &pinned_codes, vars, redact };
+        let recording = Recording { spec, schema, claims: claims.as_ref(), pinned_codes: &pinned_codes, vars, redact };
         let body = body.filter(|_| schema.is_some()).and_then(|body| recording.matcher(&body, ""));
         let essence = exchange
             .response
@@ -267,6 +284,11 @@ fn recorded_contract(
 /// dates). Recorded by type only.
 const DATA_FIELDS: &[(&str, &str)] = &[("storedReportParams", "/items/*/size")];
 
+/// `{"$observed": <value>}`: no rule claims it; a note on replay, a baseline for drift.
+fn observed_matcher(observed: &Value) -> Value {
+    json!({"$observed": observed})
+}
+
 /// `{"$free": {"as": <freedom>, "observed": <value>}}`.
 fn free_matcher(freedom: Freedom, observed: &Value) -> Value {
     json!({"$free": {"as": freedom.id(), "observed": observed}})
@@ -277,8 +299,8 @@ struct Recording<'a> {
     spec: &'a Spec,
     /// The schema of the body, for [`freedom::field_freedom`] and undeclared properties.
     schema: Option<&'a str>,
-    /// Pointers the decider's prediction leaves free.
-    free: &'a BTreeMap<&'static str, Freedom>,
+    /// What the decider claims of a report answer, where the contract created it.
+    claims: Option<&'a Claims>,
     /// The error codes the profile pins for the step's rules.
     pinned_codes: &'a [i64],
     vars: &'a Vars,
@@ -296,8 +318,15 @@ impl Recording<'_> {
         if !pointer.is_empty() && SECRET_KEYS.contains(&key) {
             return Some(json!({"$type": "string"}));
         }
+        if let Some(observed) = self.unclaimed(value, pointer) {
+            return Some(observed_matcher(&(self.redact)(observed)));
+        }
+        let claimed_freedom = self.claims.and_then(|claims| match claims.get(pointer) {
+            Some(Expect::Free(freedom)) => Some(*freedom),
+            _ => None,
+        });
         let schema_freedom = self.schema.and_then(|schema| freedom::field_freedom(schema, pointer));
-        if let Some(freedom) = self.free.get(pointer).copied().or(schema_freedom) {
+        if let Some(freedom) = claimed_freedom.or(schema_freedom) {
             return match freedom.comparison() {
                 // More is free: nothing to expect.
                 Comparison::Superset => None,
@@ -353,6 +382,23 @@ impl Recording<'_> {
             }
             _ => value.clone(),
         })
+    }
+
+    /// `value` when no rule claims it: a field of a report the decider's claims leave out
+    /// (an omitted `schedule.enabled`), anything of a `client` beyond what AUTH-4 pins.
+    fn unclaimed<'v>(&self, value: &'v Value, pointer: &str) -> Option<&'v Value> {
+        if pointer.is_empty() {
+            return None;
+        }
+        let covers = |claimed: &str| claimed == pointer || claimed.starts_with(&format!("{pointer}/"));
+        let unclaimed = match self.schema {
+            Some("report") => self.claims.is_some_and(|claims| {
+                REPORT_FIELDS.contains(&pointer) && !claims.keys().any(|claimed| covers(claimed))
+            }),
+            Some("client") => !CLIENT_CLAIMS.iter().any(|(_, claimed)| covers(claimed)),
+            _ => false,
+        };
+        unclaimed.then_some(value)
     }
 
     /// `error.code`: pinned where the profile pins one for the step's rules (ERR-2,

@@ -106,13 +106,13 @@ impl Observed {
         let show = |value: &Option<Value>| value.as_ref().map_or_else(|| "absent".to_owned(), Value::to_string);
         let observation = &self.observation;
         format!(
-            "{} step {}: {} observed {} when recorded, now {} (free: {})",
+            "{} step {}: {} observed {} when recorded, now {} ({})",
             self.contract,
             self.step + 1,
             self.at,
             show(&observation.observed),
             show(&observation.now),
-            observation.freedom.text()
+            observation.freedom.map_or("no rule claims it", |freedom| freedom.text())
         )
     }
 }
@@ -120,7 +120,7 @@ impl Observed {
 /// The notes of a run's observations, repeats (same contract, place and freedom)
 /// collapsed into one with a count.
 pub fn notes(observed: &[Observed]) -> Vec<String> {
-    let mut grouped: BTreeMap<(&str, &str, reportcheck_model::Freedom), (&Observed, usize)> = BTreeMap::new();
+    let mut grouped: BTreeMap<(&str, &str, Option<reportcheck_model::Freedom>), (&Observed, usize)> = BTreeMap::new();
     for item in observed {
         grouped.entry((&item.contract, &item.at, item.observation.freedom)).or_insert((item, 0)).1 += 1;
     }

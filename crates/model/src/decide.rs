@@ -11,12 +11,13 @@
 //! decision with one violation; the business rules report all they find, and any of them
 //! is a conformant answer.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde_json::Value;
 use time::Date;
 
+use crate::claim::{Basis, Claim, Expect, Place, Reading};
 use crate::enums::{Format, ScheduleType};
 use crate::freedom::{self, Freedom};
 use crate::id::Id;
@@ -184,7 +185,11 @@ impl Operation {
             }
             Operation::DeleteReport => {
                 let mut violations = by_id();
-                violations.extend([Violation::schema(Rule::Del2, ""), Violation::version_conflict(Rule::Del3, "")]);
+                violations.extend([
+                    Violation::schema(Rule::Del2, ""),
+                    rule_check::version_violation(Some("")).unwrap_or_else(|| Violation::schema(Rule::Del2, "")),
+                    Violation::version_conflict(Rule::Del3, ""),
+                ]);
                 violations
             }
             Operation::FetchTenantReports => {
@@ -202,7 +207,7 @@ impl Operation {
         }
         let mut free = vec![];
         for violation in &violations {
-            statuses.insert(violation.status);
+            statuses.extend(violation.statuses());
             free.extend(violation.freedom);
         }
         if operation == Operation::DownloadStoredReport {
@@ -345,6 +350,10 @@ impl Decision {
             _ => &[],
         }
     }
+
+    pub fn is_rejected(&self) -> bool {
+        matches!(self, Decision::Rejected(_))
+    }
 }
 
 /// What `GET /reports/{id}/stored` must list.
@@ -368,10 +377,14 @@ impl StoredExpectation {
                     .with_message(format!("STO-4: a report that has not run lists stored reports {listed:?}")),
             ),
             StoredExpectation::OnePerFormat(formats) if !listed.is_empty() => {
+                // One per entry, or one per distinct format where a format is listed
+                // twice: no rule says which.
                 let (mut want, mut got) = (formats.clone(), listed.to_vec());
                 want.sort();
                 got.sort();
-                (want != got).then(|| {
+                let mut distinct = want.clone();
+                distinct.dedup();
+                (want != got && distinct != got).then(|| {
                     Violation::not_found(Rule::Sto2, "stored report").with_message(format!(
                         "STO-2: the stored reports are in {listed:?}, one per requested format {formats:?} expected"
                     ))
@@ -382,73 +395,212 @@ impl StoredExpectation {
     }
 }
 
-/// Decides `request` from `caller` against what is `known`.
-pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Decision {
-    match decide_inner(known, caller, request) {
-        Ok(decision) => decision,
-        Err(violation) => Decision::Rejected(vec![violation]),
+/// Every outcome the rules admit for one request: one branch each, the reference
+/// server's first. The harness finds the branch an answer took ([`Admissible::follow`])
+/// and holds the server to it; the reference server takes the first, or any in its
+/// seeded mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Admissible {
+    /// Never empty.
+    branches: Vec<Branch>,
+}
+
+/// One admissible outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub decision: Decision,
+    /// Whether a rule states this outcome, or it is the project's reading (taken by the
+    /// reference server, never required of another).
+    pub basis: Basis,
+}
+
+impl Admissible {
+    fn only(decision: Decision) -> Admissible {
+        Admissible { branches: vec![Branch { decision, basis: Basis::Stated }] }
+    }
+
+    /// What the reference server does.
+    pub fn reference(&self) -> &Decision {
+        &self.branches[0].decision
+    }
+
+    pub fn into_reference(self) -> Decision {
+        self.branches.into_iter().next().map_or(Decision::Rejected(Vec::new()), |branch| branch.decision)
+    }
+
+    pub fn branches(&self) -> &[Branch] {
+        &self.branches
+    }
+
+    /// The branch an answer with `status` took (the first that admits it), or the
+    /// reference where none does: its claims then name what the answer broke.
+    pub fn follow(&self, status: u16) -> &Decision {
+        self.branches
+            .iter()
+            .map(|branch| &branch.decision)
+            .find(|decision| decision.admits_status(status))
+            .unwrap_or_else(|| self.reference())
+    }
+
+    /// Whether some branch admits `status`.
+    pub fn admits_status(&self, status: u16) -> bool {
+        self.branches.iter().any(|branch| branch.decision.admits_status(status))
+    }
+
+    /// The rule an answer outside every branch breaks: the reference's.
+    pub fn rule(&self) -> Rule {
+        self.reference().rule()
+    }
+
+    /// The accepting branch, if the rules admit one.
+    pub fn accepting(&self) -> Option<&Decision> {
+        self.branches.iter().map(|branch| &branch.decision).find(|decision| !decision.is_rejected())
+    }
+
+    /// The violations of the refusing branch, if the rules admit one.
+    pub fn violations(&self) -> &[Violation] {
+        self.branches.iter().map(|branch| branch.decision.violations()).find(|found| !found.is_empty()).unwrap_or(&[])
+    }
+
+    /// The readings the branches rest on.
+    pub fn readings(&self) -> impl Iterator<Item = Reading> + '_ {
+        self.branches.iter().filter_map(|branch| match branch.basis {
+            Basis::Reading(reading) => Some(reading),
+            Basis::Stated => None,
+        })
     }
 }
 
-fn decide_inner(known: &impl Known, caller: Caller, request: Request<'_>) -> Result<Decision, Violation> {
+/// Decides `request` from `caller` against what is `known`: every admissible outcome.
+pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Admissible {
     let operation = request.operation();
-    Ok(match request {
+    let refused = |violations: Vec<Violation>| Admissible::only(Decision::Rejected(violations));
+    match request {
         Request::Create { content_type, body } => {
-            rule_check::check_media_type(content_type, Rule::Crt5)?;
-            let post = rule_check::parse_create(body)?;
-            if !known.is_within(post.parameters.tenant_id, caller.tenant) {
-                return Err(Violation::forbidden(Rule::Crt6));
-            }
-            let violations = rule_check::create_violations(&post, caller.today);
-            if !violations.is_empty() {
-                return Ok(Decision::Rejected(violations));
-            }
-            let prediction = Prediction::created(&post, caller.today);
-            Decision::Created { post, prediction }
-        }
-        Request::Get { id } => Decision::Read(Prediction::read(visible(known, caller, id, operation)?)),
-        Request::Update { id, content_type, body } => {
-            let current = visible(known, caller, id, operation)?;
-            rule_check::check_media_type(content_type, Rule::Upd8)?;
-            let put = rule_check::parse_update(body)?;
-            let violations = rule_check::update_violations(current, &put, caller.today);
-            if !violations.is_empty() {
-                return Ok(Decision::Rejected(violations));
-            }
-            let prediction = Prediction::updated(current, &put);
-            Decision::Updated { put, prediction }
-        }
-        Request::Delete { id, version } => {
-            let current = visible(known, caller, id, operation)?;
-            if let Some(violation) = rule_check::delete_violation(current.version, version) {
-                return Err(violation);
-            }
-            Decision::Deleted { id: current.id }
-        }
-        Request::List { tenant } => {
-            let tenant: Id = tenant.parse().map_err(|_| Violation::not_found(Rule::Lst1, "tenant"))?;
-            if !known.is_within(tenant, caller.tenant) {
-                return Err(Violation { freedom: Some(Freedom::ForeignReport), ..Violation::forbidden(Rule::Sec1) });
-            }
-            Decision::Listed { tenant }
-        }
-        Request::Stored { id } => {
-            let report = visible(known, caller, id, operation)?;
-            let stored = if rule_check::generation_due(report, caller.today) {
-                StoredExpectation::OnePerFormat(report.parameters.formats.clone())
-            } else if rule_check::is_scheduled(report, caller.today) {
-                StoredExpectation::Empty
-            } else {
-                StoredExpectation::Unpinned
+            // A request that breaks several rules may be refused under any of them: every
+            // stage is checked, and the reference answers the first (CheckOrder).
+            let mut violations: Vec<Violation> =
+                rule_check::check_media_type(content_type, Rule::Crt5).err().into_iter().collect();
+            let post = match rule_check::parse_create(body) {
+                Ok(post) => post,
+                Err(violation) => {
+                    violations.push(violation);
+                    return refused(violations);
+                }
             };
-            Decision::StoredListed { report: report.id, stored }
+            if !known.is_within(post.parameters.tenant_id, caller.tenant) {
+                violations.push(Violation::forbidden(Rule::Crt6));
+            }
+            violations.extend(rule_check::create_violations(&post, caller.today));
+            if !violations.is_empty() {
+                return refused(violations);
+            }
+            let duplicates = rule_check::lists_a_format_twice(&post);
+            let prediction = Prediction::created(&post, caller.today);
+            let created = Admissible::only(Decision::Created { post, prediction });
+            if !duplicates {
+                return created;
+            }
+            // Accepted with one stored report per entry (the reference) or per distinct
+            // format (StoredExpectation admits both), or refused: no rule states either.
+            let refusal = Violation::refusal(Rule::Crt1, "the formats list a format twice");
+            let mut branches = created.branches;
+            branches.push(Branch { decision: Decision::Rejected(vec![refusal]), basis: Basis::Stated });
+            Admissible { branches }
         }
+        Request::Get { id } => match visible(known, caller, id, operation) {
+            Ok(current) => Admissible::only(Decision::Read(Prediction::read(current))),
+            Err(violation) => refused(vec![violation]),
+        },
+        Request::Update { id, content_type, body } => {
+            let current = visible(known, caller, id, operation);
+            let mut violations: Vec<Violation> = current.as_ref().err().cloned().into_iter().collect();
+            violations.extend(rule_check::check_media_type(content_type, Rule::Upd8).err());
+            let put = rule_check::parse_update(body);
+            let (current, put) = match (current, put) {
+                (Ok(current), Ok(put)) => (current, put),
+                (current, put) => {
+                    violations.extend(put.err());
+                    // UPD-1 holds whatever the body: a server may check it first.
+                    if let Ok(current) = current
+                        && !rule_check::is_scheduled(current, caller.today)
+                    {
+                        violations.extend(rule_check::update_violations(current, &ReportPut::default(), caller.today));
+                    }
+                    return refused(violations);
+                }
+            };
+            violations.extend(rule_check::update_violations(current, &put, caller.today));
+            let readings = rule_check::update_readings(current, &put);
+            if !violations.is_empty() {
+                violations.extend(readings.into_iter().map(|(_, violation)| violation));
+                return refused(violations);
+            }
+            let unset_flags = rule_check::unset_flags_sent_false(&current.parameters, &put);
+            let updated = Decision::Updated { prediction: Prediction::updated(current, &put), put };
+            if let Some((reading, violation)) = readings.into_iter().next() {
+                return Admissible {
+                    branches: vec![
+                        Branch { decision: Decision::Rejected(vec![violation]), basis: Basis::Reading(reading) },
+                        Branch { decision: updated, basis: Basis::Stated },
+                    ],
+                };
+            }
+            if !unset_flags.is_empty() {
+                let refusal = Violation::business(
+                    Rule::Upd2,
+                    format!(
+                        "only parameters.kind and parameters.level can be changed; the body sets {}",
+                        unset_flags.join(", ")
+                    ),
+                );
+                return Admissible {
+                    branches: vec![
+                        Branch { decision: updated, basis: Basis::Reading(Reading::UnsetFlagIsFalse) },
+                        Branch { decision: Decision::Rejected(vec![refusal]), basis: Basis::Stated },
+                    ],
+                };
+            }
+            Admissible::only(updated)
+        }
+        Request::Delete { id, version } => match visible(known, caller, id, operation) {
+            Ok(current) => match rule_check::delete_violation(current.version, version) {
+                Some(violation) => refused(vec![violation]),
+                None => Admissible::only(Decision::Deleted { id: current.id }),
+            },
+            Err(violation) => {
+                refused([Some(violation), rule_check::version_violation(version)].into_iter().flatten().collect())
+            }
+        },
+        Request::List { tenant } => match tenant.parse::<Id>() {
+            Err(_) => refused(vec![Violation::not_found(Rule::Lst1, "tenant")]),
+            Ok(tenant) if !known.is_within(tenant, caller.tenant) => {
+                refused(vec![Violation { freedom: Some(Freedom::ForeignReport), ..Violation::forbidden(Rule::Sec1) }])
+            }
+            Ok(tenant) => Admissible::only(Decision::Listed { tenant }),
+        },
+        Request::Stored { id } => match visible(known, caller, id, operation) {
+            Ok(report) => {
+                let stored = if rule_check::generation_due(report, caller.today) {
+                    StoredExpectation::OnePerFormat(report.parameters.formats.clone())
+                } else if rule_check::is_scheduled(report, caller.today) {
+                    StoredExpectation::Empty
+                } else {
+                    StoredExpectation::Unpinned
+                };
+                Admissible::only(Decision::StoredListed { report: report.id, stored })
+            }
+            Err(violation) => refused(vec![violation]),
+        },
         Request::Download { id, stored_id } => {
-            let report = visible(known, caller, id, operation)?;
-            let stored_id: Id = stored_id.parse().map_err(|_| Violation::not_found(Rule::Sto4, "stored report"))?;
-            Decision::Download { report: report.id, stored_id }
+            let stored: Result<Id, Violation> =
+                stored_id.parse().map_err(|_| Violation::not_found(Rule::Sto4, "stored report"));
+            match (visible(known, caller, id, operation), stored) {
+                (Ok(report), Ok(stored_id)) => Admissible::only(Decision::Download { report: report.id, stored_id }),
+                (report, stored) => refused(report.err().into_iter().chain(stored.err()).collect()),
+            }
         }
-    })
+    }
 }
 
 /// The report at a path id, if the caller may see it: GET-3 for a malformed id, the
@@ -462,25 +614,38 @@ fn visible<'k>(known: &'k impl Known, caller: Caller, id: &str, operation: Opera
     Ok(report)
 }
 
-/// A predicted report: the values the reference server sends, which of them are free
-/// (and by which freedom), and which rule a departure in each field breaks.
+/// The fields of `report` the rules speak of, by JSON pointer: what "unchanged" and "the
+/// same object" compare (GET-1, UPD-6). Extra properties are free, so not here.
+pub const REPORT_FIELDS: &[&str] = &[
+    "/id",
+    "/version",
+    "/result_action",
+    "/recipients",
+    "/parameters/tenant_id",
+    "/parameters/level",
+    "/parameters/formats",
+    "/parameters/kind",
+    "/parameters/period",
+    "/parameters/hide_zero_usage",
+    "/parameters/show_skus",
+    "/schedule/enabled",
+    "/schedule/type",
+    "/generation_date",
+];
+
+/// An accepted answer as the rules pin it: the claims, and the report the reference
+/// server sends (one answer that satisfies them; never compared).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
-    /// The reference values (id and version are placeholders where free).
+    /// The reference server's values (id and version are placeholders).
     pub report: Report,
-    /// Free fields by JSON pointer.
-    pub free: BTreeMap<&'static str, Freedom>,
-    /// The rule of each field that departs from the prediction, by JSON pointer prefix;
-    /// `default_rule` for the rest.
-    rules: Vec<(&'static str, Rule)>,
-    default_rule: Rule,
-    /// For the version freedom: the version before this write.
-    previous_version: Option<i64>,
+    /// Everything the rules pin about the answer; nothing else is compared.
+    pub claims: Vec<Claim>,
     /// The server's today, for date freedoms.
     today: Option<Date>,
 }
 
-/// A field of an answer that departs from the prediction.
+/// A field of an answer that breaks a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discrepancy {
     pub rule: Rule,
@@ -496,149 +661,155 @@ impl fmt::Display for Discrepancy {
     }
 }
 
-/// The optional fields of `report`, which a prediction pins as absent unless free.
-const OPTIONAL_FIELDS: &[&str] = &["/parameters/hide_zero_usage", "/parameters/show_skus"];
+fn value(of: &impl serde::Serialize) -> Value {
+    serde_json::to_value(of).unwrap_or_default()
+}
 
 impl Prediction {
-    /// CRT-1 and CRT-7: the submitted values echoed, the omitted ones defaulted.
+    /// CRT-1 (the submitted values echoed, a new id, an integer version) and CRT-7 (the
+    /// four named defaults). An omitted `schedule.enabled` or optional flag is stated by
+    /// no default: not claimed, or claimed only as PROFILE.md's freedom has it.
     pub fn created(post: &ReportPost, today: Date) -> Prediction {
         let report = rule_check::new_report(post, Id::from_uuid(Default::default()), 0, today);
-        let mut free = BTreeMap::from([("/id", Freedom::ReportId), ("/version", Freedom::Version)]);
         let parameters = &post.parameters;
-        if parameters.hide_zero_usage.is_none() {
-            free.insert("/parameters/hide_zero_usage", Freedom::OptionalFlags);
-        }
-        if parameters.show_skus.is_none() {
-            free.insert("/parameters/show_skus", Freedom::OptionalFlags);
-        }
-        let mut defaulted = vec![];
-        if post.generation_date.is_none() {
-            match post.schedule.schedule_type {
-                ScheduleType::Monthly => {
-                    free.insert("/generation_date", Freedom::MonthlyGenerationDate);
-                }
-                ScheduleType::Once => defaulted.push("/generation_date"),
+        let echo = |pointer: &'static str, sent: Value| Claim::body(Rule::Crt1, pointer, Expect::Equals(sent));
+        let default = |pointer: &'static str, value: Value| Claim::body(Rule::Crt7, pointer, Expect::Equals(value));
+        let mut claims = vec![
+            Claim::body(Rule::Crt1, "/id", Expect::Free(Freedom::ReportId)),
+            Claim::body(Rule::Crt1, "/version", Expect::Free(Freedom::Version)),
+            echo("/result_action", value(&post.result_action)),
+            echo("/parameters/tenant_id", value(&parameters.tenant_id)),
+            echo("/parameters/kind", value(&parameters.kind)),
+            echo("/parameters/level", value(&parameters.level)),
+            echo("/schedule/type", value(&post.schedule.schedule_type)),
+        ];
+        claims.push(if post.recipients.is_empty() {
+            default("/recipients", Value::Array(Vec::new()))
+        } else {
+            echo("/recipients", value(&post.recipients))
+        });
+        claims.push(match &parameters.formats {
+            None => default("/parameters/formats", value(&report.parameters.formats)),
+            Some(formats) if rule_check::lists_a_format_twice(post) => {
+                Claim::body(Rule::Crt1, "/parameters/formats", Expect::SameMembers(formats.iter().map(value).collect()))
             }
+            Some(formats) => echo("/parameters/formats", value(formats)),
+        });
+        claims.push(match &parameters.period {
+            None => default("/parameters/period", value(&report.parameters.period)),
+            Some(period) => echo("/parameters/period", value(period)),
+        });
+        for (pointer, flag) in [
+            ("/parameters/hide_zero_usage", parameters.hide_zero_usage),
+            ("/parameters/show_skus", parameters.show_skus),
+        ] {
+            claims.push(match flag {
+                Some(flag) => echo(pointer, Value::Bool(flag)),
+                None => Claim::body(Rule::Crt7, pointer, Expect::Free(Freedom::OptionalFlags)),
+            });
         }
-        if parameters.formats.is_none() {
-            defaulted.push("/parameters/formats");
+        if let Some(enabled) = post.schedule.enabled {
+            claims.push(echo("/schedule/enabled", Value::Bool(enabled)));
         }
-        if parameters.period.is_none() {
-            defaulted.push("/parameters/period");
-        }
-        if post.recipients.is_empty() {
-            defaulted.push("/recipients");
-        }
-        if post.schedule.enabled.is_none() {
-            defaulted.push("/schedule/enabled");
-        }
-        let mut rules: Vec<(&'static str, Rule)> = defaulted.into_iter().map(|pointer| (pointer, Rule::Crt7)).collect();
-        rules.extend([
-            ("/generation_date", if post.generation_date.is_none() { Rule::Crt7 } else { Rule::Crt1 }),
-            ("/parameters/hide_zero_usage", if parameters.hide_zero_usage.is_none() { Rule::Crt7 } else { Rule::Crt1 }),
-            ("/parameters/show_skus", if parameters.show_skus.is_none() { Rule::Crt7 } else { Rule::Crt1 }),
-        ]);
-        Prediction { report, free, rules, default_rule: Rule::Crt1, previous_version: None, today: Some(today) }
+        claims.push(match (post.generation_date, post.schedule.schedule_type) {
+            (Some(date), _) => echo("/generation_date", value(&crate::date::format_day(date))),
+            (None, ScheduleType::Once) => default("/generation_date", value(&crate::date::format_day(today))),
+            (None, ScheduleType::Monthly) => {
+                Claim::body(Rule::Crt7, "/generation_date", Expect::Free(Freedom::MonthlyGenerationDate))
+            }
+        });
+        Prediction { report, claims, today: Some(today) }
     }
 
-    /// GET-1: the report as the last successful write left it, every field pinned.
+    /// GET-1: every field the rules speak of as the last successful write left it.
     pub fn read(current: &Report) -> Prediction {
-        Prediction {
-            report: current.clone(),
-            free: BTreeMap::new(),
-            rules: Vec::new(),
-            default_rule: Rule::Get1,
-            previous_version: None,
-            today: None,
-        }
+        let before = value(current);
+        let claims = REPORT_FIELDS
+            .iter()
+            .map(|pointer| Claim::body(Rule::Get1, pointer, Expect::AsBefore(before.pointer(pointer).cloned())))
+            .collect();
+        Prediction { report: current.clone(), claims, today: None }
     }
 
-    /// UPD-6 (the whole report, kind, level and recipients as sent), UPD-2 (the fixed
-    /// parameters unchanged), UPD-4 (the flag), UPD-7 (a greater version).
+    /// UPD-6 (kind, level, recipients as sent, every other field unchanged), UPD-4 (the
+    /// flag), UPD-2 (the fixed parameters unchanged), UPD-7 (a greater version).
     pub fn updated(current: &Report, put: &ReportPut) -> Prediction {
         let mut report = rule_check::apply_update(current, put);
         report.version = current.version;
-        let rules = rule_check::FIXED_PARAMETERS
+        let (before, after) = (value(current), value(&report));
+        let sent = value(put);
+        let unset_flags = rule_check::unset_flags_sent_false(&current.parameters, put);
+        let claims = REPORT_FIELDS
             .iter()
-            .map(|pointer| (*pointer, Rule::Upd2))
-            .chain([("/schedule/enabled", Rule::Upd4), ("/version", Rule::Upd7)])
+            .map(|pointer| {
+                let rule = if *pointer == "/version" {
+                    Rule::Upd7
+                } else if *pointer == "/schedule/enabled" {
+                    Rule::Upd4
+                } else if rule_check::FIXED_PARAMETERS.contains(pointer) {
+                    Rule::Upd2
+                } else {
+                    Rule::Upd6
+                };
+                let expect = if *pointer == "/version" {
+                    Expect::Greater(current.version)
+                } else if unset_flags.contains(pointer) {
+                    // The reading's no-op, or a server that stores the `false` it was sent.
+                    Expect::Free(Freedom::OptionalFlags)
+                } else if sent.pointer(pointer).is_some() && !rule_check::FIXED_PARAMETERS.contains(pointer) {
+                    Expect::Equals(after.pointer(pointer).cloned().unwrap_or_default())
+                } else {
+                    Expect::AsBefore(before.pointer(pointer).cloned())
+                };
+                Claim::body(rule, pointer, expect)
+            })
             .collect();
-        Prediction {
-            report,
-            free: BTreeMap::from([("/version", Freedom::Version)]),
-            rules,
-            default_rule: Rule::Upd6,
-            previous_version: Some(current.version),
-            today: None,
-        }
+        Prediction { report, claims, today: None }
     }
 
     /// Every rule this prediction checks.
     pub fn rules(&self) -> Vec<Rule> {
-        let mut rules: Vec<Rule> = self.rules.iter().map(|(_, rule)| *rule).collect();
-        rules.push(self.default_rule);
+        let mut rules: Vec<Rule> = self.claims.iter().map(|claim| claim.rule).collect();
         rules.sort();
         rules.dedup();
         rules
     }
 
-    /// The pointers of the answer free under a freedom (with it), for contracts.
+    /// The pointers the claims leave to a freedom (with it), for contracts.
     pub fn free_fields(&self) -> impl Iterator<Item = (&'static str, Freedom)> + '_ {
-        self.free.iter().map(|(pointer, freedom)| (*pointer, *freedom))
+        self.claims.iter().filter_map(|claim| match (claim.place, &claim.expect) {
+            (Place::Body(pointer), Expect::Free(freedom)) => Some((pointer, *freedom)),
+            _ => None,
+        })
     }
 
-    /// The rule a departure at `pointer` breaks.
-    pub fn rule_at(&self, pointer: &str) -> Rule {
-        self.rules
-            .iter()
-            .filter(|(prefix, _)| pointer == *prefix || pointer.starts_with(&format!("{prefix}/")))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map_or(self.default_rule, |(_, rule)| *rule)
-    }
-
-    /// Where `actual` departs from the prediction. Free fields are compared by their
-    /// freedom, the rest exactly; extra properties are free (the typed report drops them).
+    /// Where `actual` breaks a claim. Nothing else is compared.
     pub fn discrepancies(&self, actual: &Report) -> Vec<Discrepancy> {
-        let expected = serde_json::to_value(&self.report).unwrap_or_default();
-        let seen = serde_json::to_value(actual).unwrap_or_default();
-        let mut leaves = Vec::new();
-        leaf_pointers(&expected, String::new(), &mut leaves);
-        for optional in OPTIONAL_FIELDS {
-            if !leaves.iter().any(|leaf| leaf == optional) {
-                leaves.push((*optional).to_owned());
-            }
-        }
-        let context = freedom::Context { today: self.today, previous: self.previous_version };
-        let mut found = Vec::new();
-        for pointer in leaves {
-            let (want, got) = (expected.pointer(&pointer), seen.pointer(&pointer));
-            let holds = match self.free.get(pointer.as_str()) {
-                Some(freedom) => freedom.admits(want, got, context),
-                None => want == got,
-            };
-            if !holds {
-                let show = |value: Option<&Value>| value.map_or_else(|| "absent".to_owned(), Value::to_string);
-                let expected = match self.free.get(pointer.as_str()) {
-                    Some(freedom) => format!("{} ({freedom})", freedom.text()),
-                    None => show(want),
-                };
-                found.push(Discrepancy { rule: self.rule_at(&pointer), pointer, expected, actual: show(got) });
-            }
-        }
-        found
+        let seen = value(actual);
+        let context = freedom::Context { today: self.today, previous: None };
+        self.claims
+            .iter()
+            .filter_map(|claim| claim.broken_by(&seen, context))
+            .map(|broken| Discrepancy {
+                rule: broken.claim.rule,
+                pointer: broken.claim.place.to_string(),
+                expected: broken.claim.expect.describe(),
+                actual: broken.found.as_ref().map_or_else(|| "absent".to_owned(), Value::to_string),
+            })
+            .collect()
     }
 }
 
-/// The pointers of every leaf of `value`; arrays count as leaves (compared whole).
-fn leaf_pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(object) if !object.is_empty() => {
-            for (key, item) in object {
-                leaf_pointers(item, format!("{at}/{key}"), out);
-            }
-        }
-        _ => out.push(at),
+/// The statuses any of `violations` admits, for a message: "any 4xx" where a refusal
+/// may answer any.
+pub fn admitted_statuses(violations: &[Violation]) -> String {
+    if violations.iter().any(|violation| violation.any_client_error) {
+        return "any 4xx".to_owned();
     }
+    let mut statuses: Vec<u16> = violations.iter().flat_map(Violation::statuses).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    format!("{statuses:?}")
 }
 
 /// LST-1 against what a caller knows: the ids it made and has not deleted must be
@@ -723,6 +894,7 @@ mod tests {
         let caller = Caller { tenant: a, today };
         let Decision::Created { prediction, .. } =
             decide(&world, caller, Request::Create { content_type: Some("application/json"), body: body.as_bytes() })
+                .into_reference()
         else {
             panic!("not created")
         };
@@ -749,7 +921,7 @@ mod tests {
         let id = report.id.to_string();
         world.reports.insert(report.id, report);
         let decision = decide(&world, Caller { tenant: a, today }, Request::Get { id: &id });
-        let Decision::Rejected(violations) = &decision else { panic!("not rejected") };
+        let Decision::Rejected(violations) = decision.reference() else { panic!("not rejected") };
         assert_eq!(violations[0].rule, Rule::Sec1);
         assert_eq!(violations[0].named, Rule::Get2);
         assert!(decision.admits_status(403) && decision.admits_status(404) && !decision.admits_status(400));

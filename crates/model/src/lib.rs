@@ -11,6 +11,7 @@
 //! - what PROFILE.md leaves free, as one table ([`freedom`]).
 
 pub mod auth;
+pub mod claim;
 pub mod date;
 pub mod decide;
 pub mod enums;
@@ -26,8 +27,9 @@ pub mod stored;
 pub mod strategies;
 
 pub use auth::{ApiClient, Token, TokenError};
+pub use claim::{Basis, Claim, Expect, Place, Reading};
 pub use date::Timestamp;
-pub use decide::{Caller, Decision, Known, Method, Operation, Prediction, Request};
+pub use decide::{Admissible, Branch, Caller, Decision, Known, Method, Operation, Prediction, Request};
 pub use enums::{
     ClientStatus, ClientType, Format, Kind, Level, ResultAction, ScheduleType, StoredStatus, TokenEndpointAuthMethod,
 };

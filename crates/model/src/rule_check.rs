@@ -9,6 +9,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use time::{Date, Duration, Month};
 
+use crate::claim::Reading;
 use crate::enums::{Format, ResultAction, ScheduleType};
 use crate::error_body::{ErrorBody, ErrorCode};
 use crate::freedom::Freedom;
@@ -32,11 +33,35 @@ pub struct Violation {
     /// The rule the error body names: `rule`, except where naming it would leak (a
     /// foreign report answers exactly as an unknown one).
     pub named: Rule,
+    /// No rule pins the status beyond "a refusal": any 4xx is conformant.
+    pub any_client_error: bool,
+    /// No rule pins the `error.code` of this refusal, whatever `pinned_code` says of its
+    /// rule (a refusal the profile admits without naming its code).
+    pub code_free: bool,
 }
 
 impl Violation {
     fn new(rule: Rule, status: u16, code: i64, reason: impl fmt::Display) -> Violation {
-        Violation { rule, status, code, message: format!("{rule}: {reason}"), freedom: None, named: rule }
+        Violation {
+            rule,
+            status,
+            code,
+            message: format!("{rule}: {reason}"),
+            freedom: None,
+            named: rule,
+            any_client_error: false,
+            code_free: false,
+        }
+    }
+
+    /// A refusal the profile admits under `rule` without pinning its code: 400.
+    pub fn refusal(rule: Rule, reason: impl fmt::Display) -> Violation {
+        Violation { code_free: true, ..Violation::new(rule, 400, 400, reason) }
+    }
+
+    /// The same refusal, with any 4xx admitted (the reference answers `status`).
+    pub fn any_client_error(self) -> Violation {
+        Violation { any_client_error: true, code_free: true, ..self }
     }
 
     /// Unknown (well-formed) id or tenant: 404 (GET-2, UPD-8, DEL-4, STO-4, ...).
@@ -70,6 +95,10 @@ impl Violation {
     /// Every status the profile admits for this violation (the reference one first).
     pub fn statuses(&self) -> Vec<u16> {
         let mut statuses = vec![self.status];
+        if self.any_client_error {
+            statuses.extend((400..500).filter(|status| *status != self.status));
+            return statuses;
+        }
         if let Some(crate::freedom::Comparison::StatusOneOf(others)) = self.freedom.map(Freedom::comparison) {
             statuses.extend(others.iter().filter(|status| **status != self.status));
         }
@@ -78,6 +107,9 @@ impl Violation {
 
     /// Whether `status` is an answer the profile admits for this violation.
     pub fn admits_status(&self, status: u16) -> bool {
+        if self.any_client_error {
+            return (400..500).contains(&status);
+        }
         match self.freedom {
             Some(freedom) => freedom.admits_status(self.status, status),
             None => self.status == status,
@@ -102,7 +134,7 @@ impl Violation {
     /// Whether the profile pins this violation's `error.code` (ERR-2, DEL-3); other
     /// codes are free.
     pub fn code_is_pinned(&self) -> bool {
-        pinned_code(self.rule) == Some(self.code)
+        !self.code_free && pinned_code(self.rule) == Some(self.code)
     }
 
     /// A wrong media type: 415.
@@ -234,7 +266,8 @@ pub fn create_violations(post: &ReportPost, today: Date) -> Vec<Violation> {
 }
 
 /// The business rules an update of `current` breaks (UPD-1, UPD-2, UPD-3), in the
-/// profile's order. Parse the body with [`parse_update`] first (UPD-5).
+/// profile's order. Parse the body with [`parse_update`] first (UPD-5). What no rule
+/// states is not here: see [`update_readings`].
 pub fn update_violations(current: &Report, put: &ReportPut, today: Date) -> Vec<Violation> {
     let mut violations = Vec::new();
     if !is_scheduled(current, today) {
@@ -262,14 +295,46 @@ pub fn update_violations(current: &Report, put: &ReportPut, today: Date) -> Vec<
                 Rule::Upd3,
                 "recipients can be set only on a report whose result_action is `send`",
             )),
-            ResultAction::Send if recipients.is_empty() => violations.push(Violation::business(
-                Rule::Upd3,
-                "a report whose result_action is `send` needs non-empty recipients",
-            )),
             _ => {}
         }
     }
     violations
+}
+
+/// The refusals the reference server makes where no rule states one (readings): each is
+/// one admissible branch, accepting is the other.
+pub fn update_readings(current: &Report, put: &ReportPut) -> Vec<(Reading, Violation)> {
+    let mut readings = Vec::new();
+    if current.result_action == ResultAction::Send && put.recipients.as_ref().is_some_and(Vec::is_empty) {
+        readings.push((
+            Reading::RecipientsEmptiedOnSend,
+            Violation::business(Rule::Upd3, "a report whose result_action is `send` needs non-empty recipients"),
+        ));
+    }
+    readings
+}
+
+/// The unset optional flags a PUT sends as `false`: the reference reads them as a no-op
+/// (an unset flag reads as `false`); a server that reads them as a change refuses under
+/// UPD-2, as conformant.
+pub fn unset_flags_sent_false(current: &ReportParameters, put: &ReportPut) -> Vec<&'static str> {
+    let Some(new) = &put.parameters else { return Vec::new() };
+    let mut flags = Vec::new();
+    if current.hide_zero_usage.is_none() && new.hide_zero_usage == Some(false) {
+        flags.push("/parameters/hide_zero_usage");
+    }
+    if current.show_skus.is_none() && new.show_skus == Some(false) {
+        flags.push("/parameters/show_skus");
+    }
+    flags
+}
+
+/// Whether a create lists a format more than once.
+pub fn lists_a_format_twice(post: &ReportPost) -> bool {
+    post.parameters
+        .formats
+        .as_ref()
+        .is_some_and(|formats| formats.iter().enumerate().any(|(at, format)| formats[..at].contains(format)))
 }
 
 /// The parameters UPD-2 fixes, as JSON pointers into a report.
@@ -313,17 +378,30 @@ fn changed_fixed_parameters(current: &ReportParameters, put: &ReportPut) -> Vec<
         .collect()
 }
 
+/// DEL-2: the `version` query parameter of `DELETE /reports/{id}` is required. One that
+/// is not an integer is refused too, but no rule pins how: any 4xx (a reading gives 400).
+pub fn version_violation(version: Option<&str>) -> Option<Violation> {
+    match version.map(str::parse::<i64>) {
+        None => Some(Violation::schema(Rule::Del2, "the query parameter `version` is required")),
+        Some(Err(_)) => {
+            Some(Violation::schema(Rule::Del2, "the query parameter `version` must be an integer").any_client_error())
+        }
+        Some(Ok(_)) => None,
+    }
+}
+
 /// DEL-2 and DEL-3: the `version` query parameter of `DELETE /reports/{id}` against the
 /// report's current version.
 pub fn delete_violation(current_version: i64, version: Option<&str>) -> Option<Violation> {
+    if let Some(violation) = version_violation(version) {
+        return Some(violation);
+    }
     match version.map(str::parse::<i64>) {
-        None => Some(Violation::schema(Rule::Del2, "the query parameter `version` is required")),
-        Some(Err(_)) => Some(Violation::schema(Rule::Del2, "the query parameter `version` must be an integer")),
         Some(Ok(version)) if version != current_version => Some(Violation::version_conflict(
             Rule::Del3,
             format!("version mismatch: the report is at version {current_version}, not {version}"),
         )),
-        Some(Ok(_)) => None,
+        _ => None,
     }
 }
 

@@ -29,6 +29,23 @@ pub struct Config {
     pub faults: Faults,
     /// Conformant choices other than the reference server's.
     pub variations: Variations,
+    /// Which admissible branch the server takes, and how it chooses what no rule claims.
+    pub pick: Pick,
+}
+
+/// How the server chooses among the outcomes the decider admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pick {
+    /// Always the reference branch (the first), with the reference values.
+    #[default]
+    Reference,
+    /// Any admissible branch per request, drawn from this seed, and random values for
+    /// everything no claim covers: which broken rule a refusal names and with which
+    /// admitted status, an omitted `schedule.enabled`, omitted flags, a monthly report's
+    /// date, version steps, one stored report per entry or per distinct format, and a
+    /// property that changes on every answer. Derived from the decider's branches and
+    /// claims, so the harness passing it tests the allow-list itself.
+    Seeded(u64),
 }
 
 /// Version numbering; the profile allows any increasing integers.
@@ -50,11 +67,23 @@ impl Default for Config {
             versions: VersionScheme::Sequential,
             faults: Faults::new(),
             variations: Variations::default(),
+            pick: Pick::Reference,
         }
     }
 }
 
 impl Config {
+    /// The any-branch server of `seed`: [`Pick::Seeded`], with a subset of the variations
+    /// drawn from the same seed.
+    pub fn any_branch(seed: u64) -> Config {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let variations = Freedom::ALL
+            .iter()
+            .filter(|_| rng.bool())
+            .fold(Variations::default(), |variations, freedom| variations.with(*freedom));
+        Config { variations, pick: Pick::Seeded(seed), ..Config::default() }
+    }
+
     /// How long stored reports take to reach `saved`, the variation considered.
     pub fn effective_save_delay(&self) -> Duration {
         if self.variations.has(Freedom::SaveDelay) { self.save_delay.max(SLOW_SAVE) } else { self.save_delay }

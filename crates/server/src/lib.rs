@@ -20,7 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use config::{Config, VersionScheme};
+pub use config::{Config, Pick, VersionScheme};
 pub use fault::{Fault, FaultClass, Faults, UnknownFault, Variations};
 pub use fixture::{ClientCredentials, Fixture, FixtureFile, Tenant};
 pub use http::router;

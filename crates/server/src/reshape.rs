@@ -19,7 +19,7 @@ use crate::store::Store;
 
 pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Next) -> Response {
     let config = store.config();
-    if config.faults.is_empty() && !config.variations.any() {
+    if config.faults.is_empty() && !config.variations.any() && config.pick == crate::config::Pick::Reference {
         return next.run(request).await;
     }
     let fault = |fault: Fault| config.faults.contains(&fault);
@@ -120,6 +120,14 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
             }
             if variation(Freedom::ExtraProperties) {
                 error.insert("context".to_owned(), json!({"trace_id": "0af7651916cd43dd8448eb211c80319c"}));
+            }
+        }
+        // The seeded mode: a property no claim covers, new on every answer, so "unchanged"
+        // and "the same object" must compare only what the rules pin.
+        if let Some(stamp) = store.draw(|rng| format!("{}-{}", Timestamp::now(), rng.u32(..))) {
+            object.insert("x_answered_at".to_owned(), json!(stamp));
+            if let Some(Value::Object(schedule)) = object.get_mut("schedule") {
+                schedule.insert("x_next_check".to_owned(), json!(stamp));
             }
         }
         if variation(Freedom::ExtraProperties) {

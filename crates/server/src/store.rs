@@ -19,7 +19,7 @@ use reportcheck_model::{
     TokenEndpointAuthMethod, UuidList,
 };
 
-use crate::config::{Config, VersionScheme};
+use crate::config::{Config, Pick, VersionScheme};
 use crate::content;
 use crate::failure::{Failure, TokenFailure};
 use crate::fault::Fault;
@@ -82,16 +82,23 @@ pub struct Store {
     reports: RwLock<Reports>,
     /// When the last PUTs arrived (only the racy-under-high-overlap fault reads it).
     recent_puts: Mutex<std::collections::VecDeque<Instant>>,
+    /// The draws of [`Pick::Seeded`]; `None` for the reference behaviour.
+    rng: Mutex<Option<fastrand::Rng>>,
 }
 
 impl Store {
     pub fn new(config: Config, fixture: Fixture) -> Store {
+        let pick = config.pick;
         let store = Store {
             config,
             fixture,
             tokens: Mutex::default(),
             reports: RwLock::default(),
             recent_puts: Mutex::default(),
+            rng: Mutex::new(match pick {
+                Pick::Reference => None,
+                Pick::Seeded(seed) => Some(fastrand::Rng::with_seed(seed)),
+            }),
         };
         if store.variation(Freedom::PreexistingReports) {
             store.seed();
@@ -101,6 +108,17 @@ impl Store {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// A draw of the seeded mode: `None` on the reference server, else `draw` applied to
+    /// its generator.
+    pub fn draw<T>(&self, draw: impl FnOnce(&mut fastrand::Rng) -> T) -> Option<T> {
+        self.rng.lock().as_mut().map(draw)
+    }
+
+    /// A coin of the seeded mode (always `false` on the reference server).
+    fn coin(&self) -> bool {
+        self.draw(|rng| rng.bool()).unwrap_or(false)
     }
 
     /// Whether the server runs with `fault`.
@@ -197,7 +215,8 @@ impl Store {
             token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
             created_at: "2026-01-01T00:00:00+00:00".parse().ok(),
             created_by: client.tenant_id.to_string(),
-            last_access_at: None,
+            // Free (AUTH-4 pins client_id and tenant_id only): the seeded mode refreshes it.
+            last_access_at: self.draw(|_| Timestamp::now()),
             last_access_from_ip: None,
             status: ClientStatus::Enabled,
             data: Some(serde_json::Map::from_iter([("client_name".to_owned(), "reportcheck fixture".into())])),
@@ -653,7 +672,7 @@ impl Store {
         let excused = |violation: &Violation| self.excused(violation) || excuse(violation);
         let known = Known { reports, fixture: &self.fixture };
         let caller = decide::Caller { tenant: caller.tenant_id, today: self.today() };
-        let decision = decide::decide(&known, caller, request);
+        let decision = self.choose(decide::decide(&known, caller, request));
         let Decision::Rejected(violations) = &decision else { return decision };
         if !violations.iter().any(excused) {
             return decision;
@@ -696,6 +715,25 @@ impl Store {
         }
     }
 
+    /// The branch the server takes: the reference's, or in the seeded mode any of them,
+    /// refusing under any of the rules a request breaks.
+    fn choose(&self, admissible: decide::Admissible) -> Decision {
+        let Some((branch, first)) = self.draw(|rng| {
+            let branch = rng.usize(..admissible.branches().len());
+            let violations = admissible.branches()[branch].decision.violations().len();
+            (branch, rng.usize(..violations.max(1)))
+        }) else {
+            return admissible.into_reference();
+        };
+        match admissible.branches()[branch].decision.clone() {
+            Decision::Rejected(mut violations) => {
+                violations.rotate_left(first);
+                Decision::Rejected(violations)
+            }
+            decision => decision,
+        }
+    }
+
     /// Whether a fault lets a request through despite `violation`.
     fn excused(&self, violation: &Violation) -> bool {
         let fault = match violation.rule {
@@ -724,6 +762,21 @@ impl Store {
         let Some(mut violation) = violations.into_iter().next() else {
             return Failure::new(StatusCode::BAD_REQUEST, "The request was rejected.");
         };
+        if let Some((status, code)) = self.draw(|rng| {
+            // Any admitted status (a 4xx that means nothing else to a client where any is),
+            // and any code where none is pinned.
+            let statuses = if violation.any_client_error { vec![400, 404, 409, 422] } else { violation.statuses() };
+            let status = statuses[rng.usize(..statuses.len())];
+            let code = if violation.code_is_pinned() { violation.code } else { rng.i64(1..100_000) };
+            (status, code)
+        }) {
+            if violation.freedom == Some(Freedom::ForeignReport) && status == 403 {
+                return Failure::from(Violation::forbidden(Rule::Sec1));
+            }
+            violation.status = status;
+            violation.code = code;
+            return Failure::from(violation);
+        }
         match violation.freedom {
             Some(Freedom::MalformedId) if self.variation(Freedom::MalformedId) => {
                 violation.status = 400;
@@ -762,23 +815,44 @@ impl Store {
     /// The report a create decision predicts, with a fresh id and the first version, and
     /// the variations for its free fields.
     fn new_report(&self, post: &ReportPost, prediction: Prediction) -> Report {
+        let free: Vec<(&str, Freedom)> = prediction.free_fields().collect();
         let mut report = prediction.report;
         report.id = self.new_id();
         report.version = self.next_version(None);
-        for (pointer, freedom) in &prediction.free {
-            if !self.variation(*freedom) {
+        for (pointer, freedom) in free {
+            // The seeded mode draws each free value; otherwise its variation decides.
+            if !self.draw(|rng| rng.bool()).unwrap_or_else(|| self.variation(freedom)) {
                 continue;
             }
-            match *freedom {
-                Freedom::OptionalFlags if *pointer == "/parameters/hide_zero_usage" => {
+            match freedom {
+                Freedom::OptionalFlags if pointer == "/parameters/hide_zero_usage" => {
                     report.parameters.hide_zero_usage = Some(false);
                 }
-                Freedom::OptionalFlags if *pointer == "/parameters/show_skus" => {
+                Freedom::OptionalFlags if pointer == "/parameters/show_skus" => {
                     report.parameters.show_skus = Some(false);
                 }
-                Freedom::MonthlyGenerationDate => report.generation_date = self.later_run(report.generation_date),
+                Freedom::MonthlyGenerationDate => {
+                    report.generation_date = match self.draw(|rng| rng.i64(1..90)) {
+                        Some(days) => self.today() + time::Duration::days(days),
+                        None => self.later_run(report.generation_date),
+                    }
+                }
                 _ => {}
             }
+        }
+        // What no rule claims, drawn in the seeded mode: an omitted flag's value, one
+        // stored report per distinct format.
+        if post.schedule.enabled.is_none() && self.coin() {
+            report.schedule.enabled = false;
+        }
+        if self.coin() {
+            let mut distinct = Vec::new();
+            for format in &report.parameters.formats {
+                if !distinct.contains(format) {
+                    distinct.push(*format);
+                }
+            }
+            report.parameters.formats = distinct;
         }
         if self.fault(Fault::CreateDropsFlags) {
             report.parameters.hide_zero_usage = None;
@@ -919,7 +993,10 @@ impl Store {
 
     fn next_version(&self, current: Option<i64>) -> i64 {
         match self.config.effective_versions() {
-            VersionScheme::Sequential => current.map_or(1, |version| version + 1),
+            VersionScheme::Sequential => {
+                let step = self.draw(|rng| rng.i64(1..5)).unwrap_or(1);
+                current.map_or(step, |version| version + step)
+            }
             VersionScheme::UnixMillis => {
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
                 let now = i64::try_from(now).unwrap_or(i64::MAX);
@@ -929,7 +1006,18 @@ impl Store {
     }
 
     fn generate(&self, report: &Report, formats: &[Format]) -> Generation {
-        let tenants = self.fixture.subtree(report.parameters.tenant_id);
+        let mut tenants = self.fixture.subtree(report.parameters.tenant_id);
+        // The seeded mode: tenant names that a file must quote (RFC 4180 in CSV).
+        let quoted: Vec<crate::fixture::Tenant> = tenants
+            .iter()
+            .map(|tenant| crate::fixture::Tenant {
+                name: "A tenant, \"quoted\"\nacross two lines",
+                ..(*tenant).clone()
+            })
+            .collect();
+        if self.coin() {
+            tenants = quoted.iter().collect();
+        }
         let formats = if self.fault(Fault::OneStoredReport) { &formats[..formats.len().min(1)] } else { formats };
         let files = formats
             .iter()

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use reportcheck_model::decide::Decision;
-use reportcheck_model::{Date, Prediction};
+use reportcheck_model::{Date, Expect, Place, Prediction};
 use serde_json::{Value, json};
 
 use super::world::Sent;
@@ -113,29 +113,40 @@ fn expectation(decision: &Decision, vars: &Vars) -> Expectation {
     }
 }
 
-/// The predicted report as a body matcher: pinned fields as values, free ones as `$free`.
+/// The claims of a prediction as a body matcher: each claimed value pinned, a freedom as
+/// `$free`; what no claim covers is left out (objects match as subsets). The id and the
+/// version are captured and compared by the step's own matchers.
 fn predicted_body(prediction: &Prediction) -> Value {
-    let mut body = serde_json::to_value(&prediction.report).unwrap_or_default();
-    for (pointer, freedom) in prediction.free_fields() {
-        let matcher = json!({"$free": freedom.id()});
-        match body.pointer_mut(pointer) {
-            Some(field) => *field = matcher,
-            None => {
-                if let Some((parent, key)) = pointer.rsplit_once('/')
-                    && let Some(Value::Object(object)) = body.pointer_mut(parent)
-                {
-                    object.insert(key.to_owned(), matcher);
-                }
-            }
+    let mut body = json!({});
+    for claim in &prediction.claims {
+        let Place::Body(pointer) = claim.place;
+        if matches!(pointer, "/id" | "/version") {
+            continue;
         }
-    }
-    if let Some(object) = body.as_object_mut() {
-        object.remove("id");
-        if !prediction.free_fields().any(|(pointer, _)| pointer == "/version") {
-            object.remove("version");
-        }
+        let matcher = match &claim.expect {
+            Expect::Equals(value) | Expect::AsBefore(Some(value)) => value.clone(),
+            Expect::AsBefore(None) => json!({"$absent": true}),
+            Expect::SameMembers(members) => json!({"$each": {"$one_of": members}}),
+            Expect::Free(freedom) => json!({"$free": freedom.id()}),
+            Expect::Greater(_) => continue,
+        };
+        insert(&mut body, pointer, matcher);
     }
     body
+}
+
+/// Sets `value` at `pointer`, making the objects on the way.
+fn insert(body: &mut Value, pointer: &str, value: Value) {
+    let mut at = body;
+    let keys: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    for (index, key) in keys.iter().enumerate() {
+        let Value::Object(object) = at else { return };
+        if index + 1 == keys.len() {
+            object.insert((*key).to_owned(), value);
+            return;
+        }
+        at = object.entry((*key).to_owned()).or_insert_with(|| json!({}));
+    }
 }
 
 fn templated(value: &Value, vars: &Vars) -> Value {

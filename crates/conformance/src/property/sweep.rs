@@ -79,7 +79,7 @@ pub async fn downloads(session: &Session, tenant: Id) -> Result<Swept, Error> {
 async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mut Swept) -> Result<(), Error> {
     let caller = decide::Caller { tenant, today: session.today };
     let id = report.id.to_string();
-    let formats = match decide::decide(&One { report }, caller, Request::Stored { id: &id }) {
+    let formats = match decide::decide(&One { report }, caller, Request::Stored { id: &id }).into_reference() {
         Decision::StoredListed { stored: StoredExpectation::OnePerFormat(formats), .. } => formats,
         _ => return Ok(()),
     };

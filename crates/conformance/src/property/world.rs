@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use reportcheck_client::RawRequest;
-use reportcheck_model::decide::{self, Caller, Decision, Known, Request, StoredExpectation};
+use reportcheck_model::decide::{self, Admissible, Caller, Decision, Known, Request, StoredExpectation};
 use reportcheck_model::{
     Date, Id, Period, PutParameters, PutSchedule, Report, ReportPut, Rule, StoredReportList, UuidList,
 };
@@ -113,15 +113,17 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Sends a request, records it, and judges the status (and the error code of a
-    /// rejection) against the decision. Returns the status and the JSON answer.
+    /// Sends a request, records it, finds the admissible branch its answer took and
+    /// judges the answer against that branch's claims (and the error code of a refusal).
+    /// Returns the status, the JSON answer and the branch, which what follows holds the
+    /// server to.
     async fn exchange(
         &mut self,
         party: Party,
         request: RawRequest,
         body: Option<Value>,
-        decision: Decision,
-    ) -> Result<(u16, Option<Value>), Error> {
+        admissible: Admissible,
+    ) -> Result<(u16, Option<Value>, Decision), Error> {
         let side: &Side = match party {
             Party::A => &self.session.a,
             Party::B => self.session.b.as_ref().ok_or_else(|| Error::Options("no second client".to_owned()))?,
@@ -129,11 +131,14 @@ impl<'s> World<'s> {
         let response = self.session.send(side, &request).await?;
         let status = response.status.as_u16();
         let answer: Option<Value> = serde_json::from_slice(&response.body).ok();
+        let decision = admissible.follow(status).clone();
         self.judge(&decision, status, answer.as_ref());
         let path = request.path.clone();
         let template = self.template(&path);
-        self.sent.push(Sent { party, method: request.method, path, template, body, status, decision, creates: None });
-        Ok((status, answer))
+        let sent = Sent { party, method: request.method, path, template, body, status, decision, creates: None };
+        let decision = sent.decision.clone();
+        self.sent.push(sent);
+        Ok((status, answer, decision))
     }
 
     fn judge(&mut self, decision: &Decision, status: u16, answer: Option<&Value>) {
@@ -143,22 +148,18 @@ impl<'s> World<'s> {
                     self.exercised.insert((violation.rule, Case::Negative));
                 }
                 if !decision.admits_status(status) {
-                    let admitted: Vec<u16> = violations.iter().flat_map(|violation| violation.statuses()).collect();
+                    let admitted = decide::admitted_statuses(violations);
                     let reason = violations.first().map_or("", |violation| violation.message.as_str());
-                    self.find(
-                        decision.rule(),
-                        format!("{reason}: expected {admitted:?}, the server answered {status}"),
-                    );
+                    self.find(decision.rule(), format!("{reason}: expected {admitted}, the server answered {status}"));
                     return;
                 }
-                let pinned: Vec<i64> = violations
-                    .iter()
-                    .filter(|violation| violation.admits_status(status) && violation.code_is_pinned())
-                    .map(|violation| violation.code)
-                    .collect();
-                if pinned.is_empty() {
+                // Refused under any of the rules the request breaks, with that rule's
+                // code: the code is pinned only if every rule the status admits pins one.
+                let admitting: Vec<_> = violations.iter().filter(|violation| violation.admits_status(status)).collect();
+                if admitting.iter().any(|violation| !violation.code_is_pinned()) {
                     return;
                 }
+                let pinned: Vec<i64> = admitting.iter().map(|violation| violation.code).collect();
                 self.exercised.insert((Rule::Err2, Case::Negative));
                 let code = answer
                     .and_then(|body| body.pointer("/error/code"))
@@ -234,7 +235,7 @@ impl<'s> World<'s> {
             Request::Create { content_type: Some("application/json"), body: bytes.as_bytes() },
         );
         let request = RawRequest::new(reqwest::Method::POST, "/reports").json(body);
-        let (status, answer) = self.exchange(Party::A, request, Some(body.clone()), decision).await?;
+        let (status, answer, _) = self.exchange(Party::A, request, Some(body.clone()), decision).await?;
         if let Some(report) = self.adopt(status, answer.as_ref(), Some(slot))
             && let Some(sent) = self.sent.last_mut()
         {
@@ -253,9 +254,10 @@ impl<'s> World<'s> {
             self.caller(self.tenant),
             Request::Update { id: &id, content_type: Some("application/json"), body: bytes.as_bytes() },
         );
-        let unchanged_rule = decision.violations().first().map(|violation| violation.rule);
         let request = RawRequest::new(reqwest::Method::PUT, format!("/reports/{id}")).json(&body);
-        let (status, answer) = self.exchange(Party::A, request, Some(body), decision).await?;
+        let (status, answer, taken) = self.exchange(Party::A, request, Some(body), decision).await?;
+        // A refusal promised that nothing changes, under the rule the server refused by.
+        let unchanged_rule = taken.violations().first().map(|violation| violation.rule);
         self.adopt(status, answer.as_ref(), None);
         self.verify(current.id, unchanged_rule).await
     }
@@ -267,7 +269,7 @@ impl<'s> World<'s> {
         let decision = decide::decide(self, self.caller(self.tenant), Request::Get { id: &text });
         let findings = self.findings.len();
         let request = RawRequest::new(reqwest::Method::GET, format!("/reports/{id}"));
-        let (status, answer) = self.exchange(Party::A, request, None, decision).await?;
+        let (status, answer, _) = self.exchange(Party::A, request, None, decision).await?;
         if let Some(rule) = unchanged {
             for finding in &mut self.findings[findings..] {
                 finding.message = format!("after a refused request: {}", finding.message);
@@ -294,14 +296,14 @@ impl<'s> World<'s> {
         let id = current.id.to_string();
         let decision =
             decide::decide(self, self.caller(self.tenant), Request::Delete { id: &id, version: version.as_deref() });
-        let deleted = matches!(decision, Decision::Deleted { .. });
-        let rule = decision.rule();
         let path = match &version {
             Some(version) => format!("/reports/{id}?version={version}"),
             None => format!("/reports/{id}"),
         };
-        let (status, _) =
+        let (status, _, taken) =
             self.exchange(Party::A, RawRequest::new(reqwest::Method::DELETE, path), None, decision).await?;
+        let deleted = matches!(taken, Decision::Deleted { .. });
+        let rule = taken.rule();
         if (200..300).contains(&status) {
             self.reports.remove(&current.id);
             self.deleted.push(current.id);
@@ -324,10 +326,10 @@ impl<'s> World<'s> {
     async fn list(&mut self) -> Result<(), Error> {
         let tenant = self.tenant.to_string();
         let decision = decide::decide(self, self.caller(self.tenant), Request::List { tenant: &tenant });
-        let listed = matches!(decision, Decision::Listed { .. });
+        let listed = matches!(decision.reference(), Decision::Listed { .. });
         let rule = decision.rule();
         let request = RawRequest::new(reqwest::Method::GET, format!("/tenants/{tenant}/reports"));
-        let (status, answer) = self.exchange(Party::A, request, None, decision).await?;
+        let (status, answer, _) = self.exchange(Party::A, request, None, decision).await?;
         if !listed || status != 200 {
             return Ok(());
         }
@@ -347,13 +349,13 @@ impl<'s> World<'s> {
         let Some(current) = self.current(slot) else { return Ok(()) };
         let id = current.id.to_string();
         let decision = decide::decide(self, self.caller(self.tenant), Request::Stored { id: &id });
-        let expectation = match &decision {
+        let expectation = match decision.reference() {
             Decision::StoredListed { stored, .. } => stored.clone(),
             _ => StoredExpectation::Unpinned,
         };
         let rule = decision.rule();
         let request = RawRequest::new(reqwest::Method::GET, format!("/reports/{id}/stored"));
-        let (status, answer) = self.exchange(Party::A, request, None, decision).await?;
+        let (status, answer, _) = self.exchange(Party::A, request, None, decision).await?;
         if status != 200 {
             return Ok(());
         }
@@ -410,7 +412,7 @@ impl<'s> World<'s> {
         if let Some(body) = &body {
             raw = raw.json(body);
         }
-        let (_, answer) = self.exchange(Party::B, raw, body, decision).await?;
+        let (_, answer, _) = self.exchange(Party::B, raw, body, decision).await?;
         if let Some(answer) = answer.map(|answer| answer.to_string())
             && answer.contains(&format!("\"{}\"", current.parameters.kind))
             && answer.contains(&id)

@@ -39,6 +39,23 @@ async fn a_differently_conformant_server_passes() {
     }
 }
 
+/// The any-branch server (`Pick::Seeded`): every request takes any outcome the decider
+/// admits, and every value no claim covers is drawn at random (a refusal under any broken
+/// rule with any admitted status and a free code, an omitted flag's value, version steps,
+/// one stored report per entry or per distinct format, a property new on every answer).
+/// Derived from the decider's branches and claims, so a pass tests the allow-list itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_taking_any_admissible_branch_passes() {
+    for seed in [1, 2, 3, 4] {
+        let config = Config::any_branch(seed);
+        let report = run(RunOptions { max_poll: None, cases: 100, seed: Some(seed), ..options(config) }).await;
+        assert_eq!(report.blocking_failures(), 0, "any-branch seed {seed}:\n{}", report.summary());
+        let skipped = report.checks.iter().filter(|check| matches!(check.outcome, Outcome::Skipped { .. })).count();
+        assert_eq!(skipped, 0, "{}", report.summary());
+        assert!(report.checks.len() > 300, "{} checks", report.checks.len());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_caught_under_its_rule() {
     let runs = futures_util::stream::iter(Fault::ALL.iter().copied())

@@ -62,44 +62,77 @@ async fn faults_still_fail(out: &std::path::Path) {
     assert!(missed.is_empty(), "{}: faults the recordings miss: {missed:?}", out.display());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recorded_contracts_replay_anywhere_conformant() {
-    let server = reportcheck_server::spawn(config()).await.expect("server");
-    let out = temp_dir("recorded");
-    let summary = record_from(&server, &out).await;
-    assert!(summary.written.len() >= 20 && summary.skipped.is_empty(), "{summary:?}");
-    let sha = reportcheck_conformance::openapi::sha256_hex(reportcheck_conformance::openapi::OPENAPI);
-    for path in &summary.written {
-        let contract: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
-        assert_eq!(contract["recorded"]["openapi_sha256"], sha.as_str(), "{}", path.display());
-        assert!(contract["recorded"]["at"].is_string());
-    }
-
-    let same = run(RunOptions { contracts: out.clone().into(), cases: 0, ..RunOptions::new(remote(&server)) }).await;
-    assert_eq!(same.blocking_failures(), 0, "{}", same.summary());
-    assert!(same.notes.is_empty(), "fresh recordings are not stale and nothing drifted: {:?}", same.notes);
-    let other = replay(&out, Config { variations: Variations::all(), ..config() }).await;
-    assert_eq!(other.blocking_failures(), 0, "{}", other.summary());
-    // What the variations chose differently is told, never failed.
-    assert!(!other.notes.is_empty(), "the variations answer free values otherwise");
-    faults_still_fail(&out).await;
-    let _ = std::fs::remove_dir_all(out);
+/// The conformant servers of the round trips: the reference, every variation at once, and
+/// two any-branch servers (each request takes any admissible branch, every unclaimed
+/// value drawn, `last_access_at` and an extra property new on every answer).
+fn conformant() -> Vec<(&'static str, Config)> {
+    let any_branch = |seed| Config { save_delay: config().save_delay, ..Config::any_branch(seed) };
+    vec![
+        ("reference", config()),
+        ("variations", Config { variations: Variations::all(), ..config() }),
+        ("any-branch 3", any_branch(3)),
+        ("any-branch 8", any_branch(8)),
+    ]
 }
 
-/// The other way round: recorded from a differently conformant server, replayed against
-/// the reference server.
+/// Recorded from each conformant server, a recording replays against that same server
+/// later (its free values have moved on by then) and against every other one, with no
+/// failure; what they chose differently is told, never failed. And each recording still
+/// fails every fault whose rule it covers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recordings_of_a_differently_conformant_server_replay_against_the_reference() {
-    let server = reportcheck_server::spawn(Config { variations: Variations::all(), ..config() }).await.expect("server");
-    let out = temp_dir("recorded-variations");
-    let summary = record_from(&server, &out).await;
-    assert!(summary.written.len() >= 20 && summary.skipped.is_empty(), "{summary:?}");
-    let same = run(RunOptions { contracts: out.clone().into(), cases: 0, ..RunOptions::new(remote(&server)) }).await;
-    assert_eq!(same.blocking_failures(), 0, "{}", same.summary());
-    let reference = replay(&out, config()).await;
-    assert_eq!(reference.blocking_failures(), 0, "{}", reference.summary());
-    faults_still_fail(&out).await;
+async fn recordings_replay_between_every_conformant_server() {
+    let sha = reportcheck_conformance::openapi::sha256_hex(reportcheck_conformance::openapi::OPENAPI);
+    for (from, config) in conformant() {
+        let server = reportcheck_server::spawn(config).await.expect("server");
+        let out = temp_dir(&format!("recorded-{}", from.replace(' ', "-")));
+        let summary = record_from(&server, &out).await;
+        assert!(summary.written.len() >= 20 && summary.skipped.is_empty(), "{from}: {summary:?}");
+        for path in &summary.written {
+            let contract: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+            assert_eq!(contract["recorded"]["openapi_sha256"], sha.as_str(), "{}", path.display());
+            assert!(contract["recorded"]["at"].is_string());
+        }
+        let later =
+            run(RunOptions { contracts: out.clone().into(), cases: 0, ..RunOptions::new(remote(&server)) }).await;
+        assert_eq!(later.blocking_failures(), 0, "{from} replayed on itself later:\n{}", later.summary());
+        if from == "reference" {
+            assert!(later.notes.is_empty(), "the reference server answers the same again: {:?}", later.notes);
+        }
+        for (to, config) in conformant().into_iter().filter(|(to, _)| *to != from) {
+            let other = replay(&out, config).await;
+            assert_eq!(other.blocking_failures(), 0, "recorded from {from}, replayed on {to}:\n{}", other.summary());
+            if to == "variations" {
+                assert!(!other.notes.is_empty(), "{from} → {to}: the variations answer free values otherwise");
+            }
+        }
+        faults_still_fail(&out).await;
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
+/// AUTH-4 pins the client object's id and tenant only: the rest is recorded as observed,
+/// so a `last_access_at` that moves on every call is a note, never a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_no_rule_claims_is_recorded_as_observed() {
+    let server = reportcheck_server::spawn(Config::any_branch(3)).await.expect("server");
+    let out = temp_dir("recorded-observed");
+    record_from(&server, &out).await;
+    let mut client = None;
+    for entry in std::fs::read_dir(&out).expect("recordings") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        let contract: serde_json::Value = serde_json::from_str(&text).expect("json");
+        for step in contract["steps"].as_array().into_iter().flatten() {
+            if let Some(body) = step["expect"].as_array().and_then(|expect| expect.last()).map(|last| &last["body"])
+                && body.get("client_id").is_some()
+            {
+                client = Some(body.clone());
+            }
+        }
+    }
+    let client = client.expect("a recorded client object");
+    assert!(client["last_access_at"].get("$observed").is_some(), "{client:#}");
+    assert!(client["client_id"].is_string() && client["tenant_id"].is_string(), "pinned: {client:#}");
     let _ = std::fs::remove_dir_all(out);
 }
 

@@ -2,6 +2,7 @@
 //! implements, accepted and rejected, the seed page's session, and fuzzing for ERR-3.
 //! One binary, so the suite links once.
 
+mod any_branch;
 mod documented;
 mod flows;
 mod fuzz;
