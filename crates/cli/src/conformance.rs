@@ -66,6 +66,10 @@ pub struct Args {
     /// List the fault names and stop.
     #[arg(long)]
     list_faults: bool,
+    /// Print what the checks of a rule hold a server to (the places it pins, the
+    /// readings where another outcome is as conformant), and stop.
+    #[arg(long, value_name = "RULE")]
+    explain: Option<reportcheck_model::Rule>,
     /// Skipped checks fail the run (exit 1).
     #[arg(long)]
     fail_on_skip: bool,
@@ -103,6 +107,10 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         for fault in Fault::ALL {
             println!("{:<32} {:<7} {:<15} {}", fault.name(), fault.rule().id(), fault.class(), fault.description());
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(rule) = args.explain {
+        print!("{}", reportcheck_model::claim::explain(rule));
         return Ok(ExitCode::SUCCESS);
     }
     if args.coverage {

@@ -35,6 +35,11 @@ pub struct Args {
     /// (`version,key-order`); see PROFILE.md, last section.
     #[arg(long, default_value = "none")]
     variations: Variations,
+    /// Take any outcome the rules admit for each request, and draw every value no rule
+    /// claims, from this seed: a client that passes against it depends on nothing the
+    /// profile leaves free.
+    #[arg(long, value_name = "SEED", conflicts_with = "variations")]
+    any_branch: Option<u64>,
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
@@ -42,12 +47,13 @@ fn parse_date(text: &str) -> Result<Date, String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, Error> {
+    let base = args.any_branch.map_or_else(Config::default, Config::any_branch);
     let config = Config {
         today: args.today,
         save_delay: Duration::from_millis(args.save_delay_ms),
         versions: if args.millisecond_versions { VersionScheme::UnixMillis } else { VersionScheme::Sequential },
-        variations: args.variations,
-        ..Config::default()
+        variations: if args.any_branch.is_some() { base.variations.clone() } else { args.variations },
+        ..base
     };
     let config_variations = config.variations.clone();
     let runtime = crate::runtime()?;

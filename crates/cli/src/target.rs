@@ -61,11 +61,18 @@ pub struct TargetArgs {
     /// Embedded server only: run it with every conformant variation PROFILE.md allows.
     #[arg(long, conflicts_with_all = ["base_url", "fault"])]
     pub variations: bool,
+    /// Embedded server only: let it take any outcome the rules admit for each request and
+    /// draw every value no rule claims, from this seed (the any-branch server).
+    #[arg(long, value_name = "SEED", conflicts_with_all = ["base_url", "fault", "variations"])]
+    pub any_branch: Option<u64>,
 }
 
 impl TargetArgs {
     pub fn target(&self) -> Result<Target, Error> {
         let Some(base_url) = &self.base_url else {
+            if let Some(seed) = self.any_branch {
+                return Ok(Target::Embedded(Config::any_branch(seed)));
+            }
             return Ok(Target::Embedded(Config {
                 faults: self.fault.iter().copied().collect(),
                 variations: if self.variations { Variations::all() } else { Variations::default() },

@@ -43,6 +43,7 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
     );
     matrix(&mut html, report);
     failures(&mut html, report);
+    claims(&mut html);
     coverage_table(&mut html, coverage);
     if !report.notes.is_empty() {
         html.push_str("<h2>Notes</h2>\n<ul id=\"notes\">");
@@ -129,6 +130,21 @@ fn failures(html: &mut String, report: &RunReport) {
     }
     if !any {
         html.push_str("<p>None.</p>\n");
+    }
+    html.push_str("</div>\n");
+}
+
+/// What each rule's checks compare, and nothing else: its reviewed pins and readings.
+fn claims(html: &mut String) {
+    html.push_str("<h2>What each rule pins</h2>\n<div id=\"claims\">\n");
+    for rule in Rule::ALL {
+        let _ = writeln!(
+            html,
+            "<details id=\"claims-{id}\"><summary>{id}: {summary}</summary><pre>{text}</pre></details>",
+            id = rule.id(),
+            summary = escape(rule.summary()),
+            text = escape(&reportcheck_model::claim::explain(*rule))
+        );
     }
     html.push_str("</div>\n");
 }

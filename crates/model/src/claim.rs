@@ -90,7 +90,7 @@ pub enum Basis {
 }
 
 macro_rules! readings {
-    ($($variant:ident => $id:literal, $text:literal;)*) => {
+    ($($variant:ident => $id:literal, [$($rule:ident),*], $text:literal;)*) => {
         /// A choice of the project where PROFILE.md is silent (ARCHITECTURE.md, "Readings
         /// the decider takes"). A branch based on one is never required of other servers.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -108,28 +108,33 @@ macro_rules! readings {
             pub fn text(self) -> &'static str {
                 match self { $(Reading::$variant => $text,)* }
             }
+
+            /// The rules whose silence the reading fills.
+            pub fn rules(self) -> &'static [Rule] {
+                match self { $(Reading::$variant => &[$(Rule::$rule),*],)* }
+            }
         }
     };
 }
 
 readings! {
-    RecipientsEmptiedOnSend => "recipients-emptied-on-send",
+    RecipientsEmptiedOnSend => "recipients-emptied-on-send", [Upd3],
         "a PUT with `recipients: []` on a `send` report is refused under UPD-3 (accepting it is as conformant)";
-    UnsetFlagIsFalse => "unset-flag-is-false",
+    UnsetFlagIsFalse => "unset-flag-is-false", [Upd2],
         "a PUT sending `false` for an unset optional flag is a no-op (refusing it under UPD-2 is as conformant)";
-    DuplicateFormatsPerEntry => "duplicate-formats-per-entry",
+    DuplicateFormatsPerEntry => "duplicate-formats-per-entry", [Crt1, Sto2],
         "a create that lists a format twice is accepted with one stored report per entry (one per distinct format, or a 400, is as conformant)";
-    CheckOrder => "check-order",
+    CheckOrder => "check-order", [Err2],
         "a request that breaks several rules is refused under the first in the profile's order (any of them is as conformant)";
-    MalformedVersionIs400 => "malformed-version-is-400",
+    MalformedVersionIs400 => "malformed-version-is-400", [Del2],
         "a DELETE whose `version` is not an integer is refused with 400 under DEL-2 (any 4xx is as conformant)";
-    EnabledByDefault => "enabled-by-default",
+    EnabledByDefault => "enabled-by-default", [Crt7],
         "a create that omits `schedule.enabled` makes an enabled report (no rule states a default)";
-    MonthlyNextRun => "monthly-next-run",
+    MonthlyNextRun => "monthly-next-run", [Crt7],
         "a monthly report whose create omits `generation_date` is generated on the first of next month";
-    MalformedIdIs404 => "malformed-id-is-404",
+    MalformedIdIs404 => "malformed-id-is-404", [Get3],
         "a malformed path id answers 404, as the spec documents (400 is as conformant)";
-    ForeignIs404 => "foreign-is-404",
+    ForeignIs404 => "foreign-is-404", [Sec1],
         "another tenant's report answers 404, as if unknown (403 is as conformant)";
 }
 
@@ -184,6 +189,42 @@ pub const CLIENT_CLAIMS: &[(Rule, &str)] = &[(Rule::Auth4, "/client_id"), (Rule:
 /// not hold, or the table holds a pair no claim states.
 pub const REVIEWED: &str = include_str!("../claims.txt");
 
+/// What a check of `rule` holds a server to, for a reader (`--explain`, the HTML report):
+/// the rule's text, every place its claims pin (from the reviewed table, with why), and
+/// the readings where the reference server chose and another outcome is as conformant.
+pub fn explain(rule: Rule) -> String {
+    let mut text = format!("{} ({}): {}\n", rule.id(), rule.level().as_str(), rule.summary());
+    let pinned: Vec<String> = REVIEWED
+        .lines()
+        .filter(|line| line.split_whitespace().next() == Some(rule.id()))
+        .map(|line| {
+            let (pair, why) = line.split_once('#').unwrap_or((line, ""));
+            let place = pair.split_whitespace().nth(1).unwrap_or_default();
+            if why.trim().is_empty() { format!("  {place}") } else { format!("  {place:<28} {}", why.trim()) }
+        })
+        .collect();
+    if pinned.is_empty() {
+        text.push_str("Pins of an answer body: none (its checks compare statuses, codes and effects)\n");
+    } else {
+        text.push_str("Pins of an answer body (nothing else is compared):\n");
+        for line in pinned {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    if let Some(code) = crate::rule_check::pinned_code(rule) {
+        text.push_str(&format!("A refusal under it: error.code {code} (ERR-2/DEL-3), as a string or an integer\n"));
+    }
+    let readings: Vec<&Reading> = Reading::ALL.iter().filter(|reading| reading.rules().contains(&rule)).collect();
+    if !readings.is_empty() {
+        text.push_str("Readings (the reference server's choice; never required of another server):\n");
+        for reading in readings {
+            text.push_str(&format!("  {}: {}\n", reading.id(), reading.text()));
+        }
+    }
+    text
+}
+
 /// The (rule, place) pairs of [`REVIEWED`], comments and blank lines skipped.
 pub fn reviewed() -> Vec<(String, String)> {
     REVIEWED
@@ -223,6 +264,14 @@ mod tests {
         for (expect, actual, holds) in cases {
             assert_eq!(expect.holds(actual.as_ref(), context), holds, "{expect:?} {actual:?}");
         }
+    }
+
+    #[test]
+    fn explain_shows_the_pins_and_the_readings() {
+        let text = explain(Rule::Upd3);
+        assert!(text.starts_with("UPD-3 (documented)"), "{text}");
+        assert!(text.contains("recipients-emptied-on-send"), "{text}");
+        assert!(explain(Rule::Crt1).contains("/schedule/enabled"), "{}", explain(Rule::Crt1));
     }
 
     #[test]
