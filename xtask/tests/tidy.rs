@@ -55,7 +55,11 @@ fn the_model_does_no_io() {
         &["std::fs", "std::net", "std::io::", "tokio", "reqwest", "async fn"],
         &[],
     );
-    assert!(found.is_empty(), "ARCHITECTURE.md, crates/model: \"the model does no I/O and has no async code\":\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "ARCHITECTURE.md, crates/model: \"the model does no I/O and has no async code\":\n{}",
+        found.join("\n")
+    );
 }
 
 /// Rules are decided in the model: a refusal (`Violation::…`), a claim and the codes the

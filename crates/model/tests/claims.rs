@@ -1,4 +1,4 @@
-//! The allow-list, audited: every claim the decider states over the request cases of
+//! The allow-list, audited, and the decider against the request cases: every claim the decider states over the request cases of
 //! `cases/requests.json` is a reviewed (rule, place) pair of `claims.txt`, and every pair
 //! there is stated by some case; every reading of the model is listed in ARCHITECTURE.md
 //! and every listed one exists. Add a request case, not a test here.
@@ -8,21 +8,10 @@ use std::collections::BTreeSet;
 use reportcheck_model::claim::{self, Reading};
 use reportcheck_model::decide::{Admissible, Caller, Decision, Known, Request, decide};
 use reportcheck_model::{Id, Place, Report, date};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Case {
-    name: String,
-    operation: String,
-    #[serde(default)]
-    today: Option<String>,
-    #[serde(default)]
-    current: Option<Report>,
-    #[serde(default)]
-    body: Option<serde_json::Value>,
-    #[serde(default)]
-    raw: Option<String>,
-}
+mod support;
+
+use support::{Operation, cases};
 
 /// One report, and every tenant is the caller's.
 struct One(Option<Report>);
@@ -55,7 +44,7 @@ fn stated(admissible: &Admissible, pairs: &mut BTreeSet<(String, String)>, readi
 
 #[test]
 fn every_claim_is_reviewed_and_every_reviewed_pair_is_stated() {
-    let cases: Vec<Case> = serde_json::from_str(include_str!("cases/requests.json")).expect("cases parse");
+    let cases = cases();
     let mut pairs = BTreeSet::new();
     let mut readings = BTreeSet::new();
     for case in &cases {
@@ -70,12 +59,24 @@ fn every_claim_is_reviewed_and_every_reviewed_pair_is_stated() {
         let caller = Caller { tenant, today };
         let id = case.current.as_ref().map(|report| report.id.to_string()).unwrap_or_default();
         let json = Some("application/json");
-        let admissible = match case.operation.as_str() {
-            "create" => decide(&known, caller, Request::Create { content_type: json, body: body.as_bytes() }),
-            "update" => decide(&known, caller, Request::Update { id: &id, content_type: json, body: body.as_bytes() }),
-            "delete" => decide(&known, caller, Request::Delete { id: &id, version: case.raw.as_deref() }),
-            other => panic!("{}: unknown operation {other}", case.name),
+        let admissible = match case.operation {
+            Operation::Create => decide(&known, caller, Request::Create { content_type: json, body: body.as_bytes() }),
+            Operation::Update => {
+                decide(&known, caller, Request::Update { id: &id, content_type: json, body: body.as_bytes() })
+            }
+            Operation::Delete => decide(&known, caller, Request::Delete { id: &id, version: case.raw.as_deref() }),
         };
+        // The decider agrees with the case: a valid request has an accepting branch, a
+        // breaking one is refused under its rule (among any others it breaks).
+        match &case.expect {
+            None => assert!(admissible.accepting().is_some(), "{}: valid, yet no branch accepts it", case.name),
+            Some(rule) => assert!(
+                admissible.violations().iter().any(|violation| violation.rule.id() == rule),
+                "{}: no branch refuses it under {rule}: {:?}",
+                case.name,
+                admissible.branches()
+            ),
+        }
         stated(&admissible, &mut pairs, &mut readings);
         if case.current.is_some() {
             stated(&decide(&known, caller, Request::Get { id: &id }), &mut pairs, &mut readings);

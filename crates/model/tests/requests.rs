@@ -2,41 +2,18 @@
 //! delete the `version` query value in `raw`, absent for none) and the rule it must break
 //! (or `null` when it is valid). Add a case there, not a test here.
 
+use reportcheck_model::date;
 use reportcheck_model::rule_check::{
     create_violations, delete_violation, parse_create, parse_update, update_violations,
 };
-use reportcheck_model::{Report, date};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    operation: Operation,
-    #[serde(default)]
-    today: Option<String>,
-    #[serde(default)]
-    current: Option<Report>,
-    /// The body as JSON, or `raw` as exact text.
-    #[serde(default)]
-    body: Option<serde_json::Value>,
-    #[serde(default)]
-    raw: Option<String>,
-    expect: Option<String>,
-}
+mod support;
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum Operation {
-    Create,
-    Update,
-    Delete,
-}
+use support::{Operation, cases};
 
 #[test]
 fn request_cases() {
-    let text = include_str!("cases/requests.json");
-    let cases: Vec<Case> = serde_json::from_str(text).expect("cases/requests.json parses");
+    let cases = cases();
     let mut failures = Vec::new();
     for case in &cases {
         let today = date::parse_day(case.today.as_deref().unwrap_or("2017-05-07")).expect("today is a date");
