@@ -212,7 +212,11 @@ fn recorded_contract(
         let Some(step) = contract.steps.get_mut(exchange.step) else { continue };
         let template = step.expect.first();
         let rule = template.map_or(Rule::Sch1, |expectation| expectation.rule);
-        let pinned_codes: Vec<i64> = step.expect.iter().filter_map(|e| pinned_code(e.rule)).collect();
+        // A refusal the contract admits with any 4xx is one no rule pins further: nor its code.
+        let any_refusal =
+            step.expect.iter().any(|e| e.status.as_ref().is_some_and(|s| s.get("$client_error").is_some()));
+        let pinned_codes: Vec<i64> =
+            step.expect.iter().filter_map(|e| pinned_code(e.rule)).filter(|_| !any_refusal).collect();
         let status = exchange.response.status.as_u16();
         let (method, path) = (exchange.request.method.as_str(), exchange.request.path.as_str());
         let operation = Operation::find(method, path);
@@ -233,8 +237,23 @@ fn recorded_contract(
                         claims_by_report.insert(id.to_owned(), claims.clone());
                     }
                 }
-                Some(Operation::FetchReport | Operation::UpdateReport) => {
+                Some(operation @ (Operation::FetchReport | Operation::UpdateReport)) => {
                     let id = path.split('?').next().unwrap_or_default().trim_matches('/').split('/').nth(1);
+                    let known = id.and_then(|id| claims_by_report.get_mut(id));
+                    // What an accepted PUT sets is claimed from then on (UPD-6, UPD-4),
+                    // whatever the create claimed of it.
+                    if let (Operation::UpdateReport, Some(known)) = (operation, known) {
+                        let sent = exchange
+                            .request
+                            .body
+                            .as_deref()
+                            .and_then(|body| serde_json::from_slice::<Value>(body).ok());
+                        for pointer in ["/parameters/kind", "/parameters/level", "/recipients", "/schedule/enabled"] {
+                            if let Some(value) = sent.as_ref().and_then(|sent| sent.pointer(pointer)) {
+                                known.insert(pointer, Expect::Equals(value.clone()));
+                            }
+                        }
+                    }
                     claims = id.and_then(|id| claims_by_report.get(id)).cloned();
                 }
                 _ => {}
@@ -321,10 +340,15 @@ impl Recording<'_> {
         if let Some(observed) = self.unclaimed(value, pointer) {
             return Some(observed_matcher(&(self.redact)(observed)));
         }
-        let claimed_freedom = self.claims.and_then(|claims| match claims.get(pointer) {
+        let claim = self.claims.and_then(|claims| claims.get(pointer));
+        if let Some(Expect::SameMembers(members)) = claim {
+            // A format listed twice: one per entry or one per distinct format.
+            return Some(json!({"$each": {"$one_of": members}}));
+        }
+        let claimed_freedom = match claim {
             Some(Expect::Free(freedom)) => Some(*freedom),
             _ => None,
-        });
+        };
         let schema_freedom = self.schema.and_then(|schema| freedom::field_freedom(schema, pointer));
         if let Some(freedom) = claimed_freedom.or(schema_freedom) {
             return match freedom.comparison() {

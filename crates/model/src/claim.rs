@@ -120,6 +120,12 @@ macro_rules! readings {
 readings! {
     RecipientsEmptiedOnSend => "recipients-emptied-on-send", [Upd3],
         "a PUT with `recipients: []` on a `send` report is refused under UPD-3 (accepting it is as conformant)";
+    EmptyRecipientsOnSave => "empty-recipients-on-save", [Upd3],
+        "a PUT with `recipients: []` on a `save` report is accepted (refusing it under UPD-3 is as conformant)";
+    FormatsOrderIsAChange => "formats-order-is-a-change", [Upd2],
+        "a PUT whose `parameters.formats` reorders or repeats the current ones is refused under UPD-2 (a no-op is as conformant)";
+    VersionAheadIsStale => "version-ahead-is-stale", [Del3],
+        "a DELETE at a version ahead of the current one is refused with 409 and code 1001, as a stale one (any 4xx is as conformant)";
     UnsetFlagIsFalse => "unset-flag-is-false", [Upd2],
         "a PUT sending `false` for an unset optional flag is a no-op (refusing it under UPD-2 is as conformant)";
     DuplicateFormatsPerEntry => "duplicate-formats-per-entry", [Crt1, Sto2],

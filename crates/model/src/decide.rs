@@ -462,6 +462,23 @@ impl Admissible {
         self.branches.iter().map(|branch| branch.decision.violations()).find(|found| !found.is_empty()).unwrap_or(&[])
     }
 
+    /// Every status some branch admits, for a message ("any 4xx" where a refusal may
+    /// answer any).
+    pub fn admitted_statuses(&self) -> String {
+        let mut parts = Vec::new();
+        for branch in &self.branches {
+            let part = match &branch.decision {
+                Decision::Rejected(violations) => admitted_statuses(violations),
+                Decision::Download { .. } => "200 or any 4xx".to_owned(),
+                accepted => accepted.status().to_string(),
+            };
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+        parts.join(" or ")
+    }
+
     /// The readings the branches rest on.
     pub fn readings(&self) -> impl Iterator<Item = Reading> + '_ {
         self.branches.iter().filter_map(|branch| match branch.basis {
@@ -485,6 +502,13 @@ pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Admis
                 Ok(post) => post,
                 Err(violation) => {
                     violations.push(violation);
+                    // The business rules hold whatever else is wrong: a server may check them first.
+                    if let Some((tenant, post)) = rule_check::readable_post(body) {
+                        if tenant.is_some_and(|tenant| !known.is_within(tenant, caller.tenant)) {
+                            violations.push(Violation::forbidden(Rule::Crt6));
+                        }
+                        violations.extend(rule_check::create_violations(&post, caller.today));
+                    }
                     return refused(violations);
                 }
             };
@@ -521,47 +545,42 @@ pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Admis
                 (Ok(current), Ok(put)) => (current, put),
                 (current, put) => {
                     violations.extend(put.err());
-                    // UPD-1 holds whatever the body: a server may check it first.
-                    if let Ok(current) = current
-                        && !rule_check::is_scheduled(current, caller.today)
-                    {
-                        violations.extend(rule_check::update_violations(current, &ReportPut::default(), caller.today));
+                    // The business rules hold whatever else is wrong with the body: a
+                    // server may check them first.
+                    if let Ok(current) = current {
+                        let readable = rule_check::readable_put(body);
+                        violations.extend(rule_check::update_violations(current, &readable, caller.today));
                     }
                     return refused(violations);
                 }
             };
             violations.extend(rule_check::update_violations(current, &put, caller.today));
+            // Refusals no rule states: those the reference makes (readings; accepting is
+            // the other branch) and those it does not (accepting is its reading).
             let readings = rule_check::update_readings(current, &put);
+            let alternatives = rule_check::update_alternatives(current, &put);
+            let unstated = || readings.iter().chain(&alternatives).map(|(_, violation)| violation.clone());
             if !violations.is_empty() {
-                violations.extend(readings.into_iter().map(|(_, violation)| violation));
+                violations.extend(unstated());
                 return refused(violations);
             }
-            let unset_flags = rule_check::unset_flags_sent_false(&current.parameters, &put);
+            let refusal = Decision::Rejected(unstated().collect());
             let updated = Decision::Updated { prediction: Prediction::updated(current, &put), put };
-            if let Some((reading, violation)) = readings.into_iter().next() {
-                return Admissible {
+            match (readings.first(), alternatives.first()) {
+                (Some((reading, _)), _) => Admissible {
                     branches: vec![
-                        Branch { decision: Decision::Rejected(vec![violation]), basis: Basis::Reading(reading) },
+                        Branch { decision: refusal, basis: Basis::Reading(*reading) },
                         Branch { decision: updated, basis: Basis::Stated },
                     ],
-                };
-            }
-            if !unset_flags.is_empty() {
-                let refusal = Violation::business(
-                    Rule::Upd2,
-                    format!(
-                        "only parameters.kind and parameters.level can be changed; the body sets {}",
-                        unset_flags.join(", ")
-                    ),
-                );
-                return Admissible {
+                },
+                (None, Some((reading, _))) => Admissible {
                     branches: vec![
-                        Branch { decision: updated, basis: Basis::Reading(Reading::UnsetFlagIsFalse) },
-                        Branch { decision: Decision::Rejected(vec![refusal]), basis: Basis::Stated },
+                        Branch { decision: updated, basis: Basis::Reading(*reading) },
+                        Branch { decision: refusal, basis: Basis::Stated },
                     ],
-                };
+                },
+                (None, None) => Admissible::only(updated),
             }
-            Admissible::only(updated)
         }
         Request::Delete { id, version } => match visible(known, caller, id, operation) {
             Ok(current) => match rule_check::delete_violation(current.version, version) {
@@ -573,7 +592,11 @@ pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Admis
             }
         },
         Request::List { tenant } => match tenant.parse::<Id>() {
-            Err(_) => refused(vec![Violation::not_found(Rule::Lst1, "tenant")]),
+            // A malformed id: 400 or 404, as on every path with an id.
+            Err(_) => refused(vec![Violation {
+                freedom: Some(Freedom::MalformedId),
+                ..Violation::not_found(Rule::Lst1, "tenant")
+            }]),
             Ok(tenant) if !known.is_within(tenant, caller.tenant) => {
                 refused(vec![Violation { freedom: Some(Freedom::ForeignReport), ..Violation::forbidden(Rule::Sec1) }])
             }
@@ -593,8 +616,11 @@ pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Admis
             Err(violation) => refused(vec![violation]),
         },
         Request::Download { id, stored_id } => {
-            let stored: Result<Id, Violation> =
-                stored_id.parse().map_err(|_| Violation::not_found(Rule::Sto4, "stored report"));
+            // A malformed stored id: 400 or 404 (GET-3, "the same for the stored-report paths").
+            let stored: Result<Id, Violation> = stored_id.parse().map_err(|_| Violation {
+                freedom: Some(Freedom::MalformedId),
+                ..Violation::not_found(Rule::Sto4, "stored report")
+            });
             match (visible(known, caller, id, operation), stored) {
                 (Ok(report), Ok(stored_id)) => Admissible::only(Decision::Download { report: report.id, stored_id }),
                 (report, stored) => refused(report.err().into_iter().chain(stored.err()).collect()),
@@ -756,6 +782,10 @@ impl Prediction {
                 } else if unset_flags.contains(pointer) {
                     // The reading's no-op, or a server that stores the `false` it was sent.
                     Expect::Free(Freedom::OptionalFlags)
+                } else if *pointer == "/parameters/formats" && sent.pointer(pointer).is_some() {
+                    // Accepted, the formats sent are the current members (reordered or
+                    // repeated at most): kept as they were, or as sent.
+                    Expect::SameMembers(current.parameters.formats.iter().map(value).collect())
                 } else if sent.pointer(pointer).is_some() && !rule_check::FIXED_PARAMETERS.contains(pointer) {
                     Expect::Equals(after.pointer(pointer).cloned().unwrap_or_default())
                 } else {

@@ -64,6 +64,11 @@ impl Violation {
         Violation { any_client_error: true, code_free: true, ..self }
     }
 
+    /// The same refusal, its code free: no rule states the refusal, so none pins its code.
+    pub fn code_free(self) -> Violation {
+        Violation { code_free: true, ..self }
+    }
+
     /// Unknown (well-formed) id or tenant: 404 (GET-2, UPD-8, DEL-4, STO-4, ...).
     pub fn not_found(rule: Rule, what: &str) -> Violation {
         Violation::new(rule, 404, 404, format!("Not Found: no such {what}."))
@@ -242,6 +247,60 @@ fn json_type(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// A value at `pointer` of `value`, if it reads as a `T`.
+fn readable<T: DeserializeOwned>(value: &serde_json::Value, pointer: &str) -> Option<T> {
+    value.pointer(pointer).and_then(|found| serde_json::from_value(found.clone()).ok())
+}
+
+/// What a create body that breaks `reportPost` still says, for the business rules a
+/// server may check first: its tenant, and a post holding only the fields that read
+/// (neutral ones where they do not: a `save` report without recipients, no period).
+pub fn readable_post(body: &[u8]) -> Option<(Option<Id>, ReportPost)> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let action: Option<ResultAction> = readable(&value, "/result_action");
+    let recipients: Option<Vec<Id>> = match value.get("recipients") {
+        None => Some(Vec::new()),
+        Some(_) => readable(&value, "/recipients"),
+    };
+    let (result_action, recipients) = match (action, recipients) {
+        (Some(action), Some(recipients)) => (action, recipients),
+        _ => (ResultAction::Save, Vec::new()),
+    };
+    let tenant: Option<Id> = readable(&value, "/parameters/tenant_id");
+    let post = ReportPost {
+        recipients,
+        result_action,
+        parameters: crate::report::PostParameters {
+            tenant_id: tenant.unwrap_or_else(|| Id::from_uuid(Default::default())),
+            level: crate::enums::Level::ALL[0],
+            kind: crate::enums::Kind::ALL[0],
+            formats: None,
+            period: readable(&value, "/parameters/period"),
+            hide_zero_usage: None,
+            show_skus: None,
+        },
+        schedule: crate::report::PostSchedule { schedule_type: ScheduleType::Once, enabled: None },
+        generation_date: None,
+    };
+    Some((tenant, post))
+}
+
+/// What a PUT body that breaks `reportPut` still says, for the business rules a server
+/// may check first (UPD-1, UPD-2, UPD-3): the fields that read.
+pub fn readable_put(body: &[u8]) -> ReportPut {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return ReportPut::default() };
+    let parameters = value.get("parameters").map(|_| PutParameters {
+        kind: readable(&value, "/parameters/kind"),
+        level: readable(&value, "/parameters/level"),
+        tenant_id: readable(&value, "/parameters/tenant_id"),
+        formats: readable(&value, "/parameters/formats"),
+        period: readable(&value, "/parameters/period"),
+        hide_zero_usage: readable(&value, "/parameters/hide_zero_usage"),
+        show_skus: readable(&value, "/parameters/show_skus"),
+    });
+    ReportPut { recipients: readable(&value, "/recipients"), parameters, schedule: None }
+}
+
 /// The business rules a create breaks (CRT-2, CRT-3), in the profile's order.
 pub fn create_violations(post: &ReportPost, today: Date) -> Vec<Violation> {
     let mut violations = Vec::new();
@@ -302,16 +361,60 @@ pub fn update_violations(current: &Report, put: &ReportPut, today: Date) -> Vec<
 }
 
 /// The refusals the reference server makes where no rule states one (readings): each is
-/// one admissible branch, accepting is the other.
+/// one admissible branch, accepting is the other. Their codes are free.
 pub fn update_readings(current: &Report, put: &ReportPut) -> Vec<(Reading, Violation)> {
     let mut readings = Vec::new();
     if current.result_action == ResultAction::Send && put.recipients.as_ref().is_some_and(Vec::is_empty) {
         readings.push((
             Reading::RecipientsEmptiedOnSend,
-            Violation::business(Rule::Upd3, "a report whose result_action is `send` needs non-empty recipients"),
+            Violation::business(Rule::Upd3, "a report whose result_action is `send` needs non-empty recipients")
+                .code_free(),
+        ));
+    }
+    if let Some(formats) = put.parameters.as_ref().and_then(|parameters| parameters.formats.as_ref())
+        && *formats != current.parameters.formats
+        && same_members(formats, &current.parameters.formats)
+    {
+        readings.push((
+            Reading::FormatsOrderIsAChange,
+            Violation::business(
+                Rule::Upd2,
+                "only parameters.kind and parameters.level can be changed; the body reorders parameters.formats",
+            )
+            .code_free(),
         ));
     }
     readings
+}
+
+/// The refusals the reference server does not make but a server reading the profile
+/// otherwise may (each is one admissible branch, accepting is the reference's): an unset
+/// flag sent as `false` (UPD-2), empty recipients on a `save` report (UPD-3).
+pub fn update_alternatives(current: &Report, put: &ReportPut) -> Vec<(Reading, Violation)> {
+    let mut alternatives = Vec::new();
+    let unset = unset_flags_sent_false(&current.parameters, put);
+    if !unset.is_empty() {
+        alternatives.push((
+            Reading::UnsetFlagIsFalse,
+            Violation::business(
+                Rule::Upd2,
+                format!("only parameters.kind and parameters.level can be changed; the body sets {}", unset.join(", ")),
+            ),
+        ));
+    }
+    if current.result_action == ResultAction::Save && put.recipients.as_ref().is_some_and(Vec::is_empty) {
+        alternatives.push((
+            Reading::EmptyRecipientsOnSave,
+            Violation::business(Rule::Upd3, "recipients can be set only on a report whose result_action is `send`")
+                .code_free(),
+        ));
+    }
+    alternatives
+}
+
+/// Whether two format lists hold the same members, in any order and multiplicity.
+pub fn same_members(a: &[Format], b: &[Format]) -> bool {
+    a.iter().all(|format| b.contains(format)) && b.iter().all(|format| a.contains(format))
 }
 
 /// The unset optional flags a PUT sends as `false`: the reference reads them as a no-op
@@ -352,7 +455,8 @@ pub const FIXED_PARAMETERS: &[&str] = &[
 fn fixed_parameters(current: &ReportParameters, new: &PutParameters) -> [(bool, bool); 5] {
     [
         (new.tenant_id.is_some(), new.tenant_id.is_some_and(|tenant| tenant != current.tenant_id)),
-        (new.formats.is_some(), new.formats.as_ref().is_some_and(|formats| *formats != current.formats)),
+        // Reordered or repeated members are no stated change (the reading formats-order-is-a-change).
+        (new.formats.is_some(), new.formats.as_ref().is_some_and(|formats| !same_members(formats, &current.formats))),
         (new.period.is_some(), new.period.is_some_and(|period| period != current.period)),
         (
             new.hide_zero_usage.is_some(),
@@ -397,10 +501,19 @@ pub fn delete_violation(current_version: i64, version: Option<&str>) -> Option<V
         return Some(violation);
     }
     match version.map(str::parse::<i64>) {
-        Some(Ok(version)) if version != current_version => Some(Violation::version_conflict(
+        Some(Ok(version)) if version < current_version => Some(Violation::version_conflict(
             Rule::Del3,
             format!("version mismatch: the report is at version {current_version}, not {version}"),
         )),
+        // DEL-3 states a *stale* version; one ahead of the current is refused too, but no
+        // rule pins how (the reading version-ahead-is-stale answers as for a stale one).
+        Some(Ok(version)) if version > current_version => Some(
+            Violation::version_conflict(
+                Rule::Del3,
+                format!("version mismatch: the report is at version {current_version}, not {version}"),
+            )
+            .any_client_error(),
+        ),
         _ => None,
     }
 }

@@ -31,10 +31,18 @@ fn expected_update_rules(current: &Value, put: &Value, today: &str) -> BTreeSet<
         rules.insert("UPD-1");
     }
     if let Some(parameters) = put.get("parameters") {
-        for key in ["tenant_id", "formats", "period"] {
+        for key in ["tenant_id", "period"] {
             if parameters.get(key).is_some_and(|new| *new != current["parameters"][key]) {
                 rules.insert("UPD-2");
             }
+        }
+        // Formats change when their members do; a reorder or a repeat is stated by no
+        // rule (a reading, not here).
+        let members = |formats: &Value| -> BTreeSet<String> {
+            formats.as_array().into_iter().flatten().map(Value::to_string).collect()
+        };
+        if parameters.get("formats").is_some_and(|new| members(new) != members(&current["parameters"]["formats"])) {
+            rules.insert("UPD-2");
         }
         for flag in ["hide_zero_usage", "show_skus"] {
             let now = current["parameters"].get(flag).cloned().unwrap_or(json!(false));

@@ -92,7 +92,9 @@ fn expectation(decision: &Decision, vars: &Vars) -> Expectation {
         accepted => vec![accepted.status()],
     };
     statuses.dedup();
+    let any_client_error = decision.violations().iter().any(|violation| violation.any_client_error);
     let status = match statuses.as_slice() {
+        _ if any_client_error => json!({"$client_error": true}),
         [one] => json!(one),
         many => json!({"$one_of": many}),
     };

@@ -132,7 +132,7 @@ impl<'s> World<'s> {
         let status = response.status.as_u16();
         let answer: Option<Value> = serde_json::from_slice(&response.body).ok();
         let decision = admissible.follow(status).clone();
-        self.judge(&decision, status, answer.as_ref());
+        self.judge(&admissible, &decision, status, answer.as_ref());
         let path = request.path.clone();
         let template = self.template(&path);
         let sent = Sent { party, method: request.method, path, template, body, status, decision, creates: None };
@@ -141,14 +141,14 @@ impl<'s> World<'s> {
         Ok((status, answer, decision))
     }
 
-    fn judge(&mut self, decision: &Decision, status: u16, answer: Option<&Value>) {
+    fn judge(&mut self, admissible: &Admissible, decision: &Decision, status: u16, answer: Option<&Value>) {
         match decision {
             Decision::Rejected(violations) => {
                 for violation in violations {
                     self.exercised.insert((violation.rule, Case::Negative));
                 }
                 if !decision.admits_status(status) {
-                    let admitted = decide::admitted_statuses(violations);
+                    let admitted = admissible.admitted_statuses();
                     let reason = violations.first().map_or("", |violation| violation.message.as_str());
                     self.find(decision.rule(), format!("{reason}: expected {admitted}, the server answered {status}"));
                     return;
@@ -179,7 +179,7 @@ impl<'s> World<'s> {
                         accepted.rule(),
                         format!(
                             "a conformant server answers {}; the server answered {status} {answer}",
-                            accepted.status()
+                            admissible.admitted_statuses()
                         ),
                     );
                     return;
@@ -256,8 +256,10 @@ impl<'s> World<'s> {
         );
         let request = RawRequest::new(reqwest::Method::PUT, format!("/reports/{id}")).json(&body);
         let (status, answer, taken) = self.exchange(Party::A, request, Some(body), decision).await?;
-        // A refusal promised that nothing changes, under the rule the server refused by.
-        let unchanged_rule = taken.violations().first().map(|violation| violation.rule);
+        // A refusal promised that nothing changes, under the rule the server refused by
+        // (the first its status admits).
+        let refused_by = taken.violations().iter().find(|violation| violation.admits_status(status));
+        let unchanged_rule = refused_by.or(taken.violations().first()).map(|violation| violation.rule);
         self.adopt(status, answer.as_ref(), None);
         self.verify(current.id, unchanged_rule).await
     }

@@ -46,10 +46,12 @@ async fn a_differently_conformant_server_passes() {
 /// Derived from the decider's branches and claims, so a pass tests the allow-list itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_taking_any_admissible_branch_passes() {
-    for seed in [1, 2, 3, 4] {
-        let config = Config::any_branch(seed);
+    let last_day = time::macros::date!(2026 - 12 - 31);
+    let new_year = time::macros::date!(2027 - 01 - 01);
+    for (seed, today) in [(1, None), (2, None), (3, Some(last_day)), (4, Some(new_year))] {
+        let config = Config { today, ..Config::any_branch(seed) };
         let report = run(RunOptions { max_poll: None, cases: 100, seed: Some(seed), ..options(config) }).await;
-        assert_eq!(report.blocking_failures(), 0, "any-branch seed {seed}:\n{}", report.summary());
+        assert_eq!(report.blocking_failures(), 0, "any-branch seed {seed}, today {today:?}:\n{}", report.summary());
         let skipped = report.checks.iter().filter(|check| matches!(check.outcome, Outcome::Skipped { .. })).count();
         assert_eq!(skipped, 0, "{}", report.summary());
         assert!(report.checks.len() > 300, "{} checks", report.checks.len());

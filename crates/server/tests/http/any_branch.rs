@@ -30,6 +30,10 @@ async fn every_admissible_branch_is_taken() {
     twice["parameters"]["formats"] = json!(["csv", "csv"]);
     let mut unset = scheduled_report(&tenant);
     unset["schedule"] = json!({"type": "monthly"});
+    let mut monthly_save = save.clone();
+    monthly_save["schedule"] = json!({"type": "monthly"});
+    let monthly_save = api.create(&monthly_save).await;
+    let save_path = format!("/reports/{}", monthly_save["id"].as_str().unwrap_or_default());
     // (what, request, the outcomes it must show, how an answer reads as an outcome)
     type Read = fn(&Reply) -> String;
     type Probe<'a> = (&'a str, Method, String, Option<Value>, Vec<&'a str>, Read);
@@ -67,6 +71,22 @@ async fn every_admissible_branch_is_taken() {
             format!("{send_path}?version=latest"),
             None,
             vec!["400", "404", "409", "422"],
+            status,
+        ),
+        (
+            "empty-recipients-on-save: accepted or refused",
+            Method::PUT,
+            save_path.clone(),
+            Some(json!({"recipients": []})),
+            vec!["200", "400"],
+            status,
+        ),
+        (
+            "formats-order-is-a-change: refused or a no-op",
+            Method::PUT,
+            String::new(),
+            Some(json!({"parameters": {"formats": ["html", "csv"]}})),
+            vec!["200", "400"],
             status,
         ),
         ("a malformed id: 400 or 404", Method::GET, "/reports/NOT-AN-ID".into(), None, vec!["400", "404"], status),
