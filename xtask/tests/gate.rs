@@ -24,7 +24,7 @@ fn server(config: Config) -> Server {
 
 fn xtask() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    for var in ["BASE_URL", "CLIENT_ID", "CLIENT_SECRET", "SECOND_CLIENT_ID", "SECOND_CLIENT_SECRET"] {
+    for var in ["BASE_URL", "CLIENT_ID", "CLIENT_SECRET", "SECOND_CLIENT_ID", "SECOND_CLIENT_SECRET", "HEADER"] {
         command.env_remove(format!("REPORTCHECK_{var}"));
     }
     command
@@ -47,7 +47,12 @@ fn run_case(case: &Value, vars: &BTreeMap<&str, String>) -> Option<String> {
     let name = case["name"].as_str().expect("name");
     let args = strings(case, "args", vars);
     let started = Instant::now();
-    let output = xtask().args(&args).output().expect("xtask runs");
+    let mut command = xtask();
+    // `"env": {"NAME": "value"}`: variables the run gets.
+    for (name, value) in case["env"].as_object().into_iter().flatten() {
+        command.env(name, fill(value.as_str().expect("a string"), vars));
+    }
+    let output = command.args(&args).output().expect("xtask runs");
     let elapsed = started.elapsed();
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     let mut problems = Vec::new();

@@ -33,9 +33,35 @@ pub fn parse<C: clap::Parser>(args: impl IntoIterator<Item = impl Into<OsString>
         return Ok(C::try_parse_from(args)?);
     }
     let text = std::fs::read_to_string(&path).map_err(|source| Error::file("read --config", &path, source))?;
-    let command = C::command();
-    let merged = merge(&command, &args, &path, &text)?;
-    Ok(C::try_parse_from(merged)?)
+    parse_with_file(&args, &path, &text)
+}
+
+/// Parses `args` with the values of the configuration file `text` (at `path`) filled in.
+/// A value of the file that the flag refuses is reported as the file's, with its line
+/// and key, rather than as a flag the user never typed.
+pub fn parse_with_file<C: clap::Parser>(args: &[OsString], path: &Path, text: &str) -> Result<C, Error> {
+    let merged = merge(&C::command(), args, path, text)?;
+    C::try_parse_from(&merged).map_err(|err| {
+        let from_file = err
+            .get(clap::error::ContextKind::InvalidArg)
+            .map(ToString::to_string)
+            .and_then(|arg| arg.strip_prefix("--").and_then(|arg| arg.split([' ', '=']).next()).map(str::to_owned))
+            .filter(|key| {
+                let typed = |arg: &OsString| {
+                    let arg = arg.to_string_lossy();
+                    arg == format!("--{key}") || arg.starts_with(&format!("--{key}="))
+                };
+                !args.iter().any(typed) && merged.iter().any(typed)
+            });
+        match from_file {
+            Some(key) => {
+                let reason = err.to_string();
+                let reason = reason.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
+                Error::Config { path: path.to_owned(), message: format!("line {}: key `{key}`: {reason}", line_of_key(text, &key)) }
+            }
+            None => err.into(),
+        }
+    })
 }
 
 /// The value of `--config` on the command line, if any.
@@ -59,7 +85,10 @@ fn config_flag(args: &[OsString]) -> Option<PathBuf> {
 /// `args` with the file's values inserted right after the subcommand's name.
 pub fn merge(command: &clap::Command, args: &[OsString], path: &Path, text: &str) -> Result<Vec<OsString>, Error> {
     let invalid = |message: String| Error::Config { path: path.to_owned(), message };
-    let table: toml::Table = toml::from_str(text).map_err(|err| invalid(format!("not TOML: {}", err.message())))?;
+    let table: toml::Table = toml::from_str(text).map_err(|err| {
+        let line = err.span().map_or(1, |span| text[..span.start.min(text.len())].lines().count().max(1));
+        Error::Config { path: path.to_owned(), message: format!("line {line}: not TOML: {}", err.message().trim()) }
+    })?;
     let subcommands: BTreeMap<&str, &clap::Command> =
         command.get_subcommands().map(|sub| (sub.get_name(), sub)).collect();
     let mut top = Vec::new();
@@ -110,6 +139,15 @@ pub fn merge(command: &clap::Command, args: &[OsString], path: &Path, text: &str
     merged.extend(inserted.into_iter().map(OsString::from));
     merged.extend_from_slice(&args[at + 1..]);
     Ok(merged)
+}
+
+/// The line of the first `key = …` in the file (1 when it cannot be found).
+fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|line| {
+            line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(1, |index| index + 1)
 }
 
 /// The long flag `key` of a command, the configuration flag and help aside.

@@ -44,8 +44,16 @@ pub struct TargetArgs {
     )]
     pub second_bearer: Option<String>,
     /// A header sent with every request, `Name: value` (repeatable); values are redacted
-    /// like secrets in every output.
-    #[arg(long = "header", value_name = "NAME: VALUE", requires = "base_url")]
+    /// like secrets in every output. REPORTCHECK_HEADER (one header per line) keeps an API
+    /// key out of the command line, where `ps` shows it.
+    #[arg(
+        long = "header",
+        value_name = "NAME: VALUE",
+        requires = "base_url",
+        env = "REPORTCHECK_HEADER",
+        hide_env_values = true,
+        value_delimiter = '\n'
+    )]
     pub headers: Vec<String>,
     /// A certificate authority (PEM) to trust besides the system's, for a server behind a
     /// private CA.

@@ -40,19 +40,18 @@ const CONFIG_CASES: &[(&str, &[&str], Result<&str, &str>)] = &[
     ("[conformance]\nport = 1\n", &["conformance"], Err("unknown key `port` in [conformance]")),
     ("[deploy]\nx = 1\n", &["conformance"], Err("unknown table [deploy]")),
     ("[conformance]\nfail-fast = \"yes\"\n", &["conformance"], Err("`--fail-fast` is a switch")),
-    ("cases = [\n", &["conformance"], Err("not TOML")),
-    ("[conformance]\ncases = \"many\"\n", &["conformance"], Err("invalid value 'many'")),
+    ("cases = [\n", &["conformance"], Err("reportcheck.toml: line 1: not TOML")),
+    ("# defaults\n[conformance]\ncases = 3 3\n", &["conformance"], Err("reportcheck.toml: line 3: not TOML")),
+    ("[conformance]\ncases = \"many\"\n", &["conformance"], Err("reportcheck.toml: line 2: key `cases`: invalid value 'many'")),
 ];
 
 #[test]
 fn configuration_files() {
-    let command = <Cli as clap::CommandFactory>::command();
     let mut failures = Vec::new();
     for (file, args, wanted) in CONFIG_CASES {
         let argv: Vec<OsString> = std::iter::once("reportcheck").chain(args.iter().copied()).map(Into::into).collect();
-        let parsed = reportcheck::config::merge(&command, &argv, "reportcheck.toml".as_ref(), file)
-            .map_err(|err| err.to_string())
-            .and_then(|merged| Cli::try_parse_from(merged).map_err(|err| err.to_string()));
+        let parsed = reportcheck::config::parse_with_file::<Cli>(&argv, "reportcheck.toml".as_ref(), file)
+            .map_err(|err| err.to_string());
         let ok = match (&parsed, wanted) {
             (Ok(cli), Ok(text)) => format!("{:?}", cli.command).contains(text),
             (Err(err), Err(text)) => err.contains(text),

@@ -43,10 +43,20 @@ impl Client {
             rule: None,
             message: format!("the base URL `{base_url}` is not a URL: {err}"),
         })?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+        if !matches!(parsed.scheme(), "http" | "https") {
+            // `localhost:8080/api/2` parses with the scheme `localhost`: say what is missing.
             return Err(Error::InvalidRequest {
                 rule: None,
-                message: format!("the base URL `{base_url}` must be http(s) without a query"),
+                message: format!(
+                    "the base URL `{base_url}` needs an http:// or https:// scheme (e.g. http://{})",
+                    base_url.split("://").last().unwrap_or(base_url)
+                ),
+            });
+        }
+        if parsed.query().is_some() {
+            return Err(Error::InvalidRequest {
+                rule: None,
+                message: format!("the base URL `{base_url}` must have no query (`?…`)"),
             });
         }
         let mut http = reqwest::Client::builder().user_agent(concat!("reportcheck/", env!("CARGO_PKG_VERSION")));

@@ -338,6 +338,12 @@ pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Resu
                 }
             }
         }
+        if let Some((at, name)) = undefined_placeholder(&contract, index) {
+            return Err(invalid(
+                &at,
+                format!("`{{{{{name}}}}}` is neither a built-in variable nor captured by an earlier step"),
+            ));
+        }
         if step.request.basic.is_some() && step.request.auth != AuthMode::Basic {
             return Err(invalid(
                 &format!("/steps/{index}/request/basic"),
@@ -346,6 +352,21 @@ pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Resu
         }
     }
     Ok(LoadedContract { path: path.to_owned(), contract })
+}
+
+/// The first `{{name}}` of step `index` (its request and expectations, which are judged
+/// before its own captures) that names no built-in variable and no capture of an
+/// earlier step: a misspelt name would otherwise become skipped checks.
+fn undefined_placeholder(contract: &Contract, index: usize) -> Option<(String, String)> {
+    let captured: BTreeSet<&str> =
+        contract.steps[..index].iter().flat_map(|step| step.capture.keys().map(String::as_str)).collect();
+    let step = &contract.steps[index];
+    let mut found = Vec::new();
+    let request = serde_json::to_value(&step.request).unwrap_or_default();
+    crate::template::placeholders(&request, &format!("/steps/{index}/request"), &mut found);
+    let expect = serde_json::to_value(&step.expect).unwrap_or_default();
+    crate::template::placeholders(&expect, &format!("/steps/{index}/expect"), &mut found);
+    found.into_iter().find(|(_, name)| !crate::template::BUILTIN.contains(&name.as_str()) && !captured.contains(name.as_str()))
 }
 
 /// `steps[0].expect[1].rule` -> `/steps/0/expect/1/rule`.

@@ -298,6 +298,10 @@ impl Session {
                 vars.insert("other_tenant".to_owned(), json!(tenant));
             }
         }
+        debug_assert!(
+            vars.keys().all(|name| crate::template::BUILTIN.contains(&name.as_str())),
+            "template::BUILTIN lists every built-in variable (contracts are checked against it at load)"
+        );
         vars
     }
 

@@ -8,6 +8,53 @@ use serde_json::Value;
 
 pub type Vars = BTreeMap<String, Value>;
 
+/// The variables every contract may use without capturing them (`Session::vars`; some
+/// exist only with a second client or a client secret).
+pub const BUILTIN: &[&str] = &[
+    "today",
+    "yesterday",
+    "tomorrow",
+    "in_a_week",
+    "prev_month_start",
+    "prev_month_end",
+    "next_month_first",
+    "unknown_id",
+    "recipient",
+    "bogus_token",
+    "client_id",
+    "client_secret",
+    "tenant",
+    "other_client_id",
+    "other_tenant",
+];
+
+/// Every `{{name}}` in the strings of `value`, with the JSON pointer (below `at`) of the
+/// string that holds it.
+pub fn placeholders(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::String(text) => {
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("{{") {
+                let after = &rest[start + 2..];
+                let Some(end) = after.find("}}") else { break };
+                out.push((at.to_owned(), after[..end].trim().to_owned()));
+                rest = &after[end + 2..];
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                placeholders(item, &format!("{at}/{index}"), out);
+            }
+        }
+        Value::Object(object) => {
+            for (key, item) in object {
+                placeholders(item, &format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A placeholder naming no variable (usually one a failed step did not capture).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undefined(pub String);
