@@ -57,7 +57,10 @@ pub fn parse_with_file<C: clap::Parser>(args: &[OsString], path: &Path, text: &s
             Some(key) => {
                 let reason = err.to_string();
                 let reason = reason.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
-                Error::Config { path: path.to_owned(), message: format!("line {}: key `{key}`: {reason}", line_of_key(text, &key)) }
+                Error::Config {
+                    path: path.to_owned(),
+                    message: format!("line {}: key `{key}`: {reason}", line_of_key(text, &key)),
+                }
             }
             None => err.into(),
         }
@@ -144,9 +147,7 @@ pub fn merge(command: &clap::Command, args: &[OsString], path: &Path, text: &str
 /// The line of the first `key = …` in the file (1 when it cannot be found).
 fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
-        .position(|line| {
-            line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
+        .position(|line| line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')))
         .map_or(1, |index| index + 1)
 }
 

@@ -42,7 +42,11 @@ const CONFIG_CASES: &[(&str, &[&str], Result<&str, &str>)] = &[
     ("[conformance]\nfail-fast = \"yes\"\n", &["conformance"], Err("`--fail-fast` is a switch")),
     ("cases = [\n", &["conformance"], Err("reportcheck.toml: line 1: not TOML")),
     ("# defaults\n[conformance]\ncases = 3 3\n", &["conformance"], Err("reportcheck.toml: line 3: not TOML")),
-    ("[conformance]\ncases = \"many\"\n", &["conformance"], Err("reportcheck.toml: line 2: key `cases`: invalid value 'many'")),
+    (
+        "[conformance]\ncases = \"many\"\n",
+        &["conformance"],
+        Err("reportcheck.toml: line 2: key `cases`: invalid value 'many'"),
+    ),
 ];
 
 #[test]

@@ -366,7 +366,9 @@ fn undefined_placeholder(contract: &Contract, index: usize) -> Option<(String, S
     crate::template::placeholders(&request, &format!("/steps/{index}/request"), &mut found);
     let expect = serde_json::to_value(&step.expect).unwrap_or_default();
     crate::template::placeholders(&expect, &format!("/steps/{index}/expect"), &mut found);
-    found.into_iter().find(|(_, name)| !crate::template::BUILTIN.contains(&name.as_str()) && !captured.contains(name.as_str()))
+    found
+        .into_iter()
+        .find(|(_, name)| !crate::template::BUILTIN.contains(&name.as_str()) && !captured.contains(name.as_str()))
 }
 
 /// `steps[0].expect[1].rule` -> `/steps/0/expect/1/rule`.

@@ -23,6 +23,11 @@ pub struct Config {
     pub save_delay: Duration,
     /// The largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
+    /// Connections held open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's line and headers before it is
+    /// closed (idle keep-alive connections included).
+    pub header_read_timeout: Duration,
     /// How versions are numbered (Unix milliseconds with the version variation).
     pub versions: VersionScheme,
     /// Deliberate deviations (empty for the reference behaviour).
@@ -64,6 +69,8 @@ impl Default for Config {
             token_lifetime: Duration::from_secs(2 * 60 * 60),
             save_delay: Duration::from_millis(50),
             max_body_bytes: 64 * 1024,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(30),
             versions: VersionScheme::Sequential,
             faults: Faults::new(),
             variations: Variations::default(),

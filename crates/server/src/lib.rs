@@ -14,6 +14,7 @@ mod fault;
 mod fixture;
 mod http;
 mod reshape;
+mod serve;
 mod store;
 
 use std::io;
@@ -49,16 +50,12 @@ pub async fn spawn_on(config: Config, addr: SocketAddr) -> io::Result<RunningSer
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let fixture = Fixture::builtin();
+    let limits =
+        serve::Limits { max_connections: config.max_connections, header_read_timeout: config.header_read_timeout };
     let store = Arc::new(Store::new(config, fixture.clone()));
     let app = router(Arc::clone(&store));
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(serve::serve(listener, app, limits, stopped));
     Ok(RunningServer {
         base_url: format!("http://{addr}/api/2"),
         store,

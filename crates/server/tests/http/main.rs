@@ -6,6 +6,7 @@ mod any_branch;
 mod documented;
 mod flows;
 mod fuzz;
+mod limits;
 mod rejections;
 mod support;
 mod variations;
