@@ -77,6 +77,10 @@ pub struct Args {
     /// as not answering.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+    /// Bytes of one response body read at most; a larger one is a finding under its rule
+    /// (the rest is not read, so memory stays bounded).
+    #[arg(long, default_value_t = reportcheck_client::DEFAULT_MAX_RESPONSE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    max_response_bytes: usize,
     /// Seconds the whole run may take; then it stops, deletes what it created, and exits 2.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
@@ -143,6 +147,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     let client = args.target.client_options(reportcheck_client::ClientOptions {
         request_timeout: Some(Duration::from_secs(args.request_timeout)),
         connect_timeout: Some(Duration::from_secs(args.request_timeout)),
+        max_response_bytes: args.max_response_bytes,
         ..reportcheck_client::ClientOptions::default()
     })?;
     let options = RunOptions {

@@ -59,42 +59,18 @@ impl Client {
                 message: format!("the base URL `{base_url}` must have no query (`?…`)"),
             });
         }
-        let mut http = reqwest::Client::builder().user_agent(concat!("reportcheck/", env!("CARGO_PKG_VERSION")));
-        if let Some(timeout) = options.connect_timeout {
-            http = http.connect_timeout(timeout);
-        }
-        http = http.pool_idle_timeout(options.pool_idle_timeout);
-        let invalid = |message: String| Error::InvalidRequest { rule: None, message };
-        let mut headers = reqwest::header::HeaderMap::new();
-        for (name, value) in &options.headers {
-            let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| invalid(format!("`{}` is not a header name", name.trim())))?;
-            let mut value = HeaderValue::from_str(value.expose().trim())
-                .map_err(|_| invalid(format!("the value of header `{name}` is not valid header text")))?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
-        }
-        http = http.default_headers(headers);
-        for pem in &options.root_certificates {
-            let certificates = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|err| invalid(format!("a CA certificate is not PEM: {err}")))?;
-            if certificates.is_empty() {
-                return Err(invalid("a CA certificate file holds no PEM certificate".to_owned()));
-            }
-            for certificate in certificates {
-                http = http.add_root_certificate(certificate);
-            }
-        }
-        if options.accept_invalid_certs {
-            http = http.danger_accept_invalid_certs(true);
-        }
-        let http = http.build().map_err(|err| Error::InvalidRequest {
+        let http = configured(&options)?;
+        let http_raw = configured(&options)?.no_gzip();
+        let cannot_build = |err: reqwest::Error| Error::InvalidRequest {
             rule: None,
             message: format!("cannot build the HTTP client: {err}"),
-        })?;
+        };
+        let http = http.build().map_err(cannot_build)?;
+        let http_raw = http_raw.build().map_err(cannot_build)?;
         let base_url = base_url.trim_end_matches('/').to_owned();
         let transport = Transport {
             http,
+            http_raw,
             token_url: format!("{base_url}/idp/token"),
             base_url,
             credentials,
@@ -214,7 +190,7 @@ impl Client {
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.bytes().await.map_err(|err| Error::transport(err, &redact))?;
-            return Err(self.transport.status_error(&RawResponse { status, headers, body }));
+            return Err(self.transport.status_error(&RawResponse { status, headers, body, body_problem: None }));
         }
         let mut written = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(|err| Error::transport(err, &redact))? {
@@ -286,4 +262,38 @@ fn utc_today() -> reportcheck_model::Date {
 
 fn invalid(violation: rule_check::Violation) -> Error {
     Error::InvalidRequest { rule: Some(violation.rule), message: violation.message }
+}
+
+/// A reqwest builder with the options' timeouts, headers and TLS settings.
+fn configured(options: &ClientOptions) -> Result<reqwest::ClientBuilder, Error> {
+    let mut http = reqwest::Client::builder().user_agent(concat!("reportcheck/", env!("CARGO_PKG_VERSION")));
+    if let Some(timeout) = options.connect_timeout {
+        http = http.connect_timeout(timeout);
+    }
+    http = http.pool_idle_timeout(options.pool_idle_timeout);
+    let invalid = |message: String| Error::InvalidRequest { rule: None, message };
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in &options.headers {
+        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| invalid(format!("`{}` is not a header name", name.trim())))?;
+        let mut value = HeaderValue::from_str(value.expose().trim())
+            .map_err(|_| invalid(format!("the value of header `{name}` is not valid header text")))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    http = http.default_headers(headers);
+    for pem in &options.root_certificates {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|err| invalid(format!("a CA certificate is not PEM: {err}")))?;
+        if certificates.is_empty() {
+            return Err(invalid("a CA certificate file holds no PEM certificate".to_owned()));
+        }
+        for certificate in certificates {
+            http = http.add_root_certificate(certificate);
+        }
+    }
+    if options.accept_invalid_certs {
+        http = http.danger_accept_invalid_certs(true);
+    }
+    Ok(http)
 }

@@ -32,6 +32,11 @@ pub enum Error {
     #[error("API error {status}: code {}: {}", body.error.code, body.error.message)]
     Api { status: StatusCode, body: Box<ErrorBody> },
 
+    /// An answer whose body could not be read whole (it broke off, did not decode, or
+    /// passed `max_response_bytes`).
+    #[error("the {status} answer's body could not be read: {message}")]
+    Body { status: StatusCode, message: String },
+
     /// A 2xx body that is not the expected JSON.
     #[error("cannot decode the {status} response at `{path}`: {message}; body starts: {snippet}")]
     Decode { status: StatusCode, path: String, message: String, snippet: String },
@@ -62,6 +67,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api { status, .. }
+            | Error::Body { status, .. }
             | Error::Decode { status, .. }
             | Error::UnexpectedContentType { status, .. }
             | Error::UnexpectedStatus { status, .. } => Some(*status),

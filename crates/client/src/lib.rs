@@ -30,6 +30,6 @@ mod transport;
 
 pub use client::Client;
 pub use error::{Error, is_retryable_status};
-pub use options::{ClientOptions, Credentials, RetryPolicy, TokenAuthMethod};
+pub use options::{ClientOptions, Credentials, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, TokenAuthMethod};
 pub use reportcheck_model::Secret;
 pub use transport::{RawRequest, RawResponse, RequestAuth, retry_after};

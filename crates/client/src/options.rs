@@ -93,7 +93,15 @@ pub struct ClientOptions {
     /// Accept any TLS certificate. Only for test servers: anyone on the path can read
     /// the credentials.
     pub accept_invalid_certs: bool,
+    /// The largest response body read; the rest of a larger one is not read and the
+    /// answer carries a [`crate::RawResponse::body_problem`] (memory stays bounded
+    /// whatever a server sends).
+    pub max_response_bytes: usize,
 }
+
+/// The default [`ClientOptions::max_response_bytes`]: a few MiB, far above any answer of
+/// the API the fixture's reports produce.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -107,16 +115,22 @@ impl Default for ClientOptions {
             headers: Vec::new(),
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
 
 /// When and how often to retry. Idempotent requests (GET, PUT, DELETE, HEAD) are retried
-/// on connection errors and on 429, 502, 503 and 504; POST only when `retry_post` is set.
+/// on connection errors and on 429, 502, 503 and 504; POST on a failed connect, 429 and
+/// 503 (nothing was processed), and on the rest only when `retry_post` is set.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 disables retries.
     pub max_attempts: u32,
+    /// Attempts in all while the server answers that it is busy (429, 502, 503, 504):
+    /// it is there, so it gets more than a server that cannot be reached (at least
+    /// `max_attempts`).
+    pub busy_attempts: u32,
     /// The first backoff; each further one doubles, up to `max_backoff`.
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
@@ -130,6 +144,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 4,
+            busy_attempts: 8,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
             max_elapsed: Duration::from_secs(60),
@@ -141,7 +156,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> RetryPolicy {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy { max_attempts: 1, busy_attempts: 1, ..RetryPolicy::default() }
     }
 
     /// The backoff after `attempt` failed attempts: exponential with "equal jitter", i.e.

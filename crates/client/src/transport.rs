@@ -55,7 +55,12 @@ impl RawRequest {
 pub struct RawResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as read: whole, or what arrived before `body_problem`.
     pub body: Bytes,
+    /// Why the body is not whole: it broke off (a reset, a wrong length, a body that
+    /// does not decode under its `Content-Encoding`, a timeout) or passed
+    /// `max_response_bytes`. The answer is still the server's, for the harness to judge.
+    pub body_problem: Option<String>,
 }
 
 impl RawResponse {
@@ -67,6 +72,9 @@ impl RawResponse {
 #[derive(Debug)]
 pub(crate) struct Transport {
     pub(crate) http: reqwest::Client,
+    /// The same client without transparent decompression, for requests that name their
+    /// own `Accept-Encoding` and want the bytes as sent (STO-3 decodes them honestly).
+    pub(crate) http_raw: reqwest::Client,
     pub(crate) base_url: String,
     /// `{base_url}/idp/token`, built once.
     pub(crate) token_url: String,
@@ -143,14 +151,39 @@ impl Transport {
                     continue;
                 }
                 Ok(response) if is_retryable_status(response.status) => retry_after(&response.headers),
+                // An answer whose body broke off is still an answer: the caller judges it.
+                Ok(response) if response.body_problem.is_some() && !raw => {
+                    return Err(Error::Body {
+                        status: response.status,
+                        message: response.body_problem.clone().unwrap_or_default(),
+                    });
+                }
                 Ok(_) => return outcome,
                 Err(Error::Transport { connect: true, .. }) => None,
                 Err(_) => return outcome,
             };
             let delay = delay.unwrap_or_else(|| policy.backoff(attempts));
             let out_of_budget = started.elapsed() + delay > policy.max_elapsed;
-            if !retryable_method || attempts >= policy.max_attempts || out_of_budget {
-                if attempts == 1 && !retryable_method {
+            // Any method may be sent again when the answer says it was not processed
+            // (429, 503) or nothing was sent (a failed connect): a POST too.
+            let not_processed = match &outcome {
+                Ok(response) => {
+                    matches!(response.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)
+                }
+                Err(Error::Transport { connect: true, .. }) => true,
+                Err(_) => false,
+            };
+            let retryable = retryable_method || not_processed;
+            let limit = match &outcome {
+                Ok(_) => policy.max_attempts.max(policy.busy_attempts),
+                Err(_) => policy.max_attempts,
+            };
+            if !retryable || attempts >= limit || out_of_budget {
+                if attempts == 1 && !retryable {
+                    return outcome;
+                }
+                // Raw: the last answer is the server's, for the harness to judge.
+                if raw && outcome.is_ok() {
                     return outcome;
                 }
                 let last = match outcome {
@@ -163,17 +196,39 @@ impl Transport {
         }
     }
 
-    /// The bearer token: the cached one, or a fresh fetch.
+    /// The bearer token: the cached one, or a fresh fetch, retried as the policy allows
+    /// when the token endpoint is busy (429, 502, 503, 504) or cannot be reached.
     pub(crate) async fn token(&self) -> Result<std::sync::Arc<Secret>, Error> {
-        self.tokens
-            .get(
-                &self.http,
-                &self.token_url,
-                &self.credentials,
-                self.options.refresh_margin,
-                self.options.request_timeout,
-            )
-            .await
+        let policy = &self.options.retry;
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let fetched = self
+                .tokens
+                .get(
+                    &self.http,
+                    &self.token_url,
+                    &self.credentials,
+                    self.options.refresh_margin,
+                    self.options.request_timeout,
+                )
+                .await;
+            let busy = match &fetched {
+                Err(Error::Auth { status: Some(status), .. }) => is_retryable_status(*status),
+                Err(Error::Transport { connect: true, .. }) => true,
+                _ => false,
+            };
+            let delay = policy.backoff(attempts);
+            let limit = match &fetched {
+                Err(Error::Auth { .. }) => policy.max_attempts.max(policy.busy_attempts),
+                _ => policy.max_attempts,
+            };
+            if !busy || attempts >= limit || started.elapsed() + delay > policy.max_elapsed {
+                return fetched;
+            }
+            tokio::time::sleep(delay).await;
+        }
     }
 
     async fn attempt(
@@ -181,8 +236,10 @@ impl Transport {
         request: &RawRequest,
         token: Option<&std::sync::Arc<Secret>>,
     ) -> Result<RawResponse, Error> {
+        let http =
+            if request.headers.contains_key(reqwest::header::ACCEPT_ENCODING) { &self.http_raw } else { &self.http };
         let mut builder =
-            self.http.request(request.method.clone(), self.url(&request.path)).headers(request.headers.clone());
+            http.request(request.method.clone(), self.url(&request.path)).headers(request.headers.clone());
         if let Some(timeout) = self.options.request_timeout {
             builder = builder.timeout(timeout);
         }
@@ -200,8 +257,29 @@ impl Transport {
         let mut response = builder.send().await.map_err(|err| Error::transport(err, &redact))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let body = response.bytes().await.map_err(|err| Error::transport(err, &redact))?;
-        Ok(RawResponse { status, headers, body })
+        // Read in chunks, up to the cap: an endless or huge body costs at most the cap.
+        let cap = self.options.max_response_bytes;
+        let mut body = bytes::BytesMut::new();
+        let mut body_problem = None;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if body.len() + chunk.len() > cap => {
+                    body.extend_from_slice(&chunk[..cap - body.len()]);
+                    body_problem = Some(format!(
+                        "the body is larger than {cap} bytes (--max-response-bytes); the rest was not read"
+                    ));
+                    break;
+                }
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(err) => {
+                    let err = Error::transport(err, &redact);
+                    body_problem = Some(format!("the body broke off after {} bytes: {err}", body.len()));
+                    break;
+                }
+            }
+        }
+        Ok(RawResponse { status, headers, body: body.freeze(), body_problem })
     }
 
     /// The error a non-success response stands for.

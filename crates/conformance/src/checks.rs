@@ -17,6 +17,8 @@ pub struct Exchange<'a> {
     pub content_type: Option<&'a str>,
     pub body: &'a [u8],
     pub json: Option<&'a Value>,
+    /// Why the body is not whole (`RawResponse::body_problem`).
+    pub body_problem: Option<&'a str>,
 }
 
 /// `(rule, Ok | Err(problem))` for every implicit check that applies.
@@ -24,6 +26,18 @@ pub fn implicit(spec: &Spec, redactor: &Redactor, exchange: &Exchange<'_>) -> Ve
     let mut results = Vec::new();
     let is_json_type = reportcheck_model::rule_check::is_json_media_type(exchange.content_type);
     let status = exchange.status;
+    // An answer whose body broke off is judged, never a reason to stop: under STO-3 for a
+    // download, ERR-1 for an error, SCH-1 for anything else.
+    if let Some(problem) = exchange.body_problem {
+        let download = reportcheck_model::Operation::find(exchange.method, exchange.path)
+            == Some(reportcheck_model::Operation::DownloadStoredReport);
+        let rule = match status {
+            _ if download => Rule::Sto3,
+            400.. => Rule::Err1,
+            _ => Rule::Sch1,
+        };
+        results.push((rule, Err(format!("{} {} answered {status}, but {problem}", exchange.method, exchange.path))));
+    }
     results.push((
         Rule::Err3,
         if status >= 500 { Err(format!("{} {} answered {status}", exchange.method, exchange.path)) } else { Ok(()) },

@@ -227,6 +227,7 @@ pub async fn run_contract(
             content_type: response.content_type(),
             body: &response.body,
             json: json.as_ref(),
+            body_problem: response.body_problem.as_deref(),
         };
         for (rule, result) in checks::implicit(spec, &session.redactor, &exchange) {
             let entry = implicit.entry(rule).or_default();

@@ -62,7 +62,7 @@ pub fn paused_options() -> ClientOptions {
         connect_timeout: None,
         request_timeout: None,
         pool_idle_timeout: None,
-        retry: RetryPolicy { max_attempts: 4, ..RetryPolicy::default() },
+        retry: RetryPolicy { max_attempts: 4, busy_attempts: 4, ..RetryPolicy::default() },
         ..ClientOptions::default()
     }
 }

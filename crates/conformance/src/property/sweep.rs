@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::redact::Redactor;
 use reportcheck_client::RawRequest;
 use reportcheck_model::decide::{self, Decision, Known, Request, StoredExpectation};
 use reportcheck_model::{Format, Id, Report, Rule, StoredReportList, StoredStatus};
@@ -18,7 +17,7 @@ use serde_json::{Value, json};
 use super::world::Finding;
 use crate::checks;
 use crate::error::Error;
-use crate::session::{Session, Side};
+use crate::session::Session;
 
 /// How long the sweep waits for stored reports to reach `saved` before it downloads
 /// those that did. How long saving takes is free (within the run's polling budget); the
@@ -110,9 +109,11 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
             message: format!("STO-2: the {} stored report failed", item.report_format),
         });
     }
-    let Some(http) = RawDownloads::connect(session, &session.a).await else { return Ok(()) };
     swept.exercised.push((Rule::Sto3, "every format under every content coding"));
-    // Every file under every coding at once: the downloads are independent reads.
+    // Every file under every coding at once: the downloads are independent reads, each
+    // through the session (retries, token refresh, timeouts, the stop, the pace, TLS
+    // options and headers). A request naming its own Accept-Encoding gets the bytes as
+    // sent, which STO-3 decodes honestly.
     let downloads = list
         .items
         .iter()
@@ -120,87 +121,36 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
         .filter_map(|item| item.id.map(|stored| (item, stored)))
         .flat_map(|(item, stored)| CODINGS.iter().map(move |coding| (item, stored, *coding)))
         .map(|(item, stored, coding)| {
-            let http = &http;
             let id = &id;
             async move {
                 let path = format!("/reports/{id}/stored/{stored}");
-                // The raw client bypasses the session, so it takes its pace here.
-                let _slot = session.pace.slot().await;
-                let problem = match http.get(&path, coding).await {
-                    Err(err) => Some(format!("the download failed: {}", session.redact(&err))),
-                    Ok((status, _, _)) if status != 200 => Some(format!("a saved stored report answered {status}")),
-                    Ok((_, encoding, body)) => checks::decoded(encoding.as_deref(), &body)
+                let mut request = RawRequest::new(Method::GET, path.clone());
+                request.headers.insert(reqwest::header::ACCEPT_ENCODING, HeaderValue::from_static(coding));
+                let response = session.send(&session.a, &request).await?;
+                let encoding =
+                    response.headers.get(reqwest::header::CONTENT_ENCODING).and_then(|value| value.to_str().ok());
+                let problem = match &response.body_problem {
+                    Some(problem) => Some(problem.clone()),
+                    None if response.status != 200 => {
+                        Some(format!("a saved stored report answered {}", response.status))
+                    }
+                    None => checks::decoded(encoding, &response.body)
                         .and_then(|plain| checks::file_format(checks::file_format_of(item.report_format), &plain))
                         .err(),
                 };
-                problem.map(|problem| Finding {
+                Ok::<_, Error>(problem.map(|problem| Finding {
                     rule: Rule::Sto3,
-                    // The message may quote the file; the raw client's token is a secret too.
-                    message: http.redactor.text(&session.redact(&format!(
+                    message: session.redact(&format!(
                         "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): {problem}",
                         item.report_format
-                    ))),
-                })
+                    )),
+                }))
             }
         });
-    swept.findings.extend(futures_util::future::join_all(downloads).await.into_iter().flatten());
+    for finding in futures_util::future::join_all(downloads).await {
+        swept.findings.extend(finding?);
+    }
     Ok(())
-}
-
-/// Downloads through a client that leaves the content coding alone, so the bytes are
-/// judged as sent.
-struct RawDownloads {
-    http: reqwest::Client,
-    base_url: String,
-    token: String,
-    /// Knows `token`, which the session's redaction does not.
-    redactor: Redactor,
-}
-
-impl RawDownloads {
-    async fn connect(session: &Session, side: &Side) -> Option<RawDownloads> {
-        let http = reqwest::Client::builder().no_gzip().build().ok()?;
-        let base_url = session.base_url.trim_end_matches('/').to_owned();
-        if let Some(token) = &side.credentials.bearer {
-            return Some(RawDownloads::new(http, base_url, token.expose().to_owned()));
-        }
-        let response = http
-            .post(format!("{base_url}/idp/token"))
-            .basic_auth(&side.credentials.client_id, Some(side.credentials.client_secret.expose()))
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .send()
-            .await
-            .ok()?;
-        let token: Value = response.json().await.ok()?;
-        let token = token["access_token"].as_str()?.to_owned();
-        Some(RawDownloads::new(http, base_url, token))
-    }
-
-    fn new(http: reqwest::Client, base_url: String, token: String) -> RawDownloads {
-        let mut redactor = Redactor::default();
-        redactor.add(&token);
-        RawDownloads { http, base_url, token, redactor }
-    }
-
-    async fn get(&self, path: &str, coding: &str) -> Result<(u16, Option<String>, Vec<u8>), String> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base_url))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::ACCEPT_ENCODING, coding)
-            .send()
-            .await
-            .map_err(|err| err.to_string())?;
-        let status = response.status().as_u16();
-        let encoding = response
-            .headers()
-            .get(reqwest::header::CONTENT_ENCODING)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let body = response.bytes().await.map_err(|err| err.to_string())?;
-        Ok((status, encoding, body.to_vec()))
-    }
 }
 
 /// ERR-3: every malformed body of the table, to a create and to an update of a scheduled

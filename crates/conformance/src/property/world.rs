@@ -132,6 +132,12 @@ impl<'s> World<'s> {
         let status = response.status.as_u16();
         let answer: Option<Value> = serde_json::from_slice(&response.body).ok();
         let decision = admissible.follow(status).clone();
+        if let Some(problem) = &response.body_problem {
+            // The answer is judged as the partial body it is; the broken body itself is
+            // a finding of its own.
+            let rule = if status >= 400 { Rule::Err1 } else { decision.rule() };
+            self.find(rule, format!("{} {} answered {status}, but {problem}", request.method, request.path));
+        }
         self.judge(&admissible, &decision, status, answer.as_ref());
         let path = request.path.clone();
         let template = self.template(&path);

@@ -96,6 +96,7 @@ fn every_class_of_answer_drift() {
                 status: reqwest::StatusCode::from_u16(case.status).expect("status"),
                 headers,
                 body,
+                body_problem: None,
             },
         };
         assert!(spec.operation(&case.method, &case.path).is_some(), "{}: a known operation", case.name);

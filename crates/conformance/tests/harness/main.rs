@@ -4,6 +4,7 @@
 
 mod bad_contracts;
 mod drift;
+mod gateway;
 mod mutation;
 mod outputs;
 mod record;

@@ -1,0 +1,224 @@
+//! The harness through a misbehaving gateway in front of the reference server: whatever
+//! the gateway does, every answer is judged under its rule and the run goes on; a busy
+//! gateway (429, 503) changes nothing in the verdict; the run ends in bounded time and
+//! leaves no report behind. Data-driven: a case is a row of `cases()`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use reportcheck_conformance::{RunOptions, Target, credentials};
+use reportcheck_model::Rule;
+use reportcheck_server::{Config, Fixture, RunningServer};
+
+/// What the gateway does to the traffic it forwards.
+#[derive(Debug, Clone, Copy)]
+enum Misbehaviour {
+    /// Answers this share of requests (in thousandths) itself with 503 or 429 and
+    /// `Retry-After: 0`, without forwarding them.
+    Busy { per_mille: u32 },
+    /// Downloads come with `Content-Encoding: gzip` over plain bytes.
+    GzipHeaderOverPlainBytes,
+    /// Downloads are 9 MiB, above the harness's 8 MiB response limit.
+    OversizedDownloads,
+    /// Downloads never end.
+    EndlessDownloads,
+    /// Downloads announce more bytes than they send, then the connection closes.
+    TruncatedDownloads,
+}
+
+struct Gateway {
+    upstream: String,
+    http: reqwest::Client,
+    misbehaviour: Misbehaviour,
+    rng: std::sync::Mutex<fastrand::Rng>,
+}
+
+fn is_download(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('?').next().unwrap_or_default().trim_matches('/').split('/').collect();
+    matches!(segments.as_slice(), ["api", "2", "reports", _, "stored", _])
+}
+
+async fn forward(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
+    let path = request.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
+    // The request is read whole first, as a gateway that answers busy still does (one
+    // that hangs up mid-request is a reset before any answer, which ends a run).
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    if let Misbehaviour::Busy { per_mille } = gateway.misbehaviour {
+        let draw = gateway.rng.lock().map(|mut rng| (rng.u32(..1000), rng.bool())).unwrap_or((1000, false));
+        if draw.0 < per_mille {
+            let status = if draw.1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::TOO_MANY_REQUESTS };
+            let mut response = Response::new(Body::from(r#"{"error":{"code":503,"message":"busy","details":{}}}"#));
+            *response.status_mut() = status;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            return response;
+        }
+    }
+    let download = is_download(&path);
+    let mut upstream = gateway.http.request(parts.method, format!("{}{path}", gateway.upstream)).body(body);
+    for (name, value) in &parts.headers {
+        // The gateway asks for plain bytes, whatever the client asked.
+        if name != header::HOST && name != header::ACCEPT_ENCODING {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let Ok(answer) = upstream.send().await else {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::BAD_GATEWAY;
+        return response;
+    };
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    let bytes = answer.bytes().await.unwrap_or_default();
+    let misbehaves = download && status == StatusCode::OK;
+    let mut response = match gateway.misbehaviour {
+        Misbehaviour::OversizedDownloads if misbehaves => Response::new(Body::from(vec![b'a'; 9 * 1024 * 1024])),
+        Misbehaviour::EndlessDownloads if misbehaves => {
+            let chunk = Bytes::from(vec![b'a'; 64 * 1024]);
+            let endless = futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+            Response::new(Body::from_stream(endless))
+        }
+        Misbehaviour::TruncatedDownloads if misbehaves => {
+            // Half the file, then the connection ends mid-answer. The pause lets the head
+            // and the first half reach the client before the hang-up (hyper flushes what
+            // it has while the body is pending).
+            let first = bytes.slice(..bytes.len() / 2);
+            let hang_up = futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Err::<Bytes, _>(std::io::Error::other("the gateway hung up"))
+            });
+            Response::new(Body::from_stream(futures_util::StreamExt::chain(
+                futures_util::stream::iter([Ok(first)]),
+                hang_up,
+            )))
+        }
+        _ => Response::new(Body::from(bytes.clone())),
+    };
+    *response.status_mut() = status;
+    for (name, value) in &headers {
+        if ![header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::CONNECTION].contains(name) {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    if let Misbehaviour::GzipHeaderOverPlainBytes = gateway.misbehaviour
+        && misbehaves
+    {
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    if misbehaves && matches!(gateway.misbehaviour, Misbehaviour::TruncatedDownloads) {
+        // Announce the whole file: the client sees the answer end short of it.
+        response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    }
+    response
+}
+
+/// A gateway at `/api/2` on loopback in front of `upstream`.
+async fn gateway(
+    upstream: &RunningServer,
+    misbehaviour: Misbehaviour,
+    seed: u64,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let upstream = upstream.base_url().trim_end_matches("/api/2").to_owned();
+    let http = reqwest::Client::builder().no_gzip().build().expect("a client");
+    let state =
+        Arc::new(Gateway { upstream, http, misbehaviour, rng: std::sync::Mutex::new(fastrand::Rng::with_seed(seed)) });
+    let app = axum::Router::new().fallback(forward).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/api/2"), task)
+}
+
+/// The reference server behind the gateway.
+fn upstream() -> Config {
+    Config { save_delay: Duration::from_millis(10), ..Config::default() }
+}
+
+/// The same, with tokens that live two seconds (refreshed mid-run).
+fn short_tokens() -> Config {
+    Config { token_lifetime: Duration::from_secs(2), ..upstream() }
+}
+
+/// One case: the misbehaviour, the server behind it, and the only rule findings may name
+/// (`None`: the verdict equals the plain one, no failure).
+type Case = (&'static str, Misbehaviour, fn() -> Config, Option<Rule>);
+
+fn cases() -> Vec<Case> {
+    vec![
+        ("15% answered 429 or 503 by the gateway", Misbehaviour::Busy { per_mille: 150 }, upstream, None),
+        ("the same, with tokens that expire", Misbehaviour::Busy { per_mille: 150 }, short_tokens, None),
+        ("a gzip header over plain bytes", Misbehaviour::GzipHeaderOverPlainBytes, upstream, Some(Rule::Sto3)),
+        ("a download above the response limit", Misbehaviour::OversizedDownloads, upstream, Some(Rule::Sto3)),
+        ("a download that never ends", Misbehaviour::EndlessDownloads, upstream, Some(Rule::Sto3)),
+        ("a download that breaks off", Misbehaviour::TruncatedDownloads, upstream, Some(Rule::Sto3)),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_is_a_finding_and_every_run_ends_clean() {
+    let mut problems = Vec::new();
+    for (name, misbehaviour, config, rule) in cases() {
+        let seeds: Vec<u64> = if rule.is_none() { (1..=10).collect() } else { vec![1] };
+        for seed in seeds {
+            let server = reportcheck_server::spawn(config()).await.expect("server");
+            let (base_url, task) = gateway(&server, misbehaviour, seed).await;
+            let target = Target::Remote {
+                base_url,
+                client: credentials(Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET),
+                second: Some(credentials(Fixture::CLIENT_B, Fixture::CLIENT_B_SECRET)),
+            };
+            let started = Instant::now();
+            let run =
+                reportcheck_conformance::run(RunOptions { cases: 24, seed: Some(seed), ..RunOptions::new(target) })
+                    .await;
+            let elapsed = started.elapsed();
+            task.abort();
+            let report = match run {
+                Ok(report) => report,
+                Err(err) => {
+                    problems.push(format!("{name}, seed {seed}: the run aborted (exit 2): {err}"));
+                    continue;
+                }
+            };
+            let failed: Vec<String> = report
+                .checks
+                .iter()
+                .filter(|check| check.is_failed())
+                .map(|check| format!("{} {}", check.rule, check.name))
+                .collect();
+            match rule {
+                None if !failed.is_empty() => problems.push(format!("{name}, seed {seed}: failed {failed:?}")),
+                // The broken answers are findings under their rule, and nothing else failed.
+                Some(rule)
+                    if failed.is_empty()
+                        || report.checks.iter().any(|check| check.is_failed() && check.rule != rule) =>
+                {
+                    problems.push(format!("{name}: findings beyond {rule}, or none: {failed:?}"));
+                }
+                _ => {}
+            }
+            if !report.left_behind.is_empty() {
+                problems.push(format!("{name}, seed {seed}: left behind {:?}", report.left_behind));
+            }
+            // A bound, not a measurement: a run that hangs on an answer fails here.
+            if elapsed > Duration::from_secs(120) {
+                problems.push(format!("{name}, seed {seed}: took {elapsed:?}"));
+            }
+            println!(
+                "gateway case {name:<45} seed {seed}: exit {}, {:.1} s, {} failed, {} left behind",
+                report.exit_code(),
+                elapsed.as_secs_f64(),
+                failed.len(),
+                report.left_behind.len()
+            );
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
