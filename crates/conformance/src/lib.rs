@@ -119,9 +119,20 @@ const PROPERTY_RULES: &[Rule] = &[
     Rule::Crt2,
     Rule::Crt3,
     Rule::Crt4,
+    Rule::Crt5,
+    Rule::Crt6,
     Rule::Crt7,
     Rule::Get1,
+    Rule::Get2,
+    Rule::Get3,
     Rule::Lst1,
+    Rule::Upd8,
+    Rule::Del4,
+    Rule::Sto1,
+    Rule::Sto2,
+    Rule::Sto3,
+    Rule::Err1,
+    Rule::Err3,
     Rule::Upd1,
     Rule::Upd2,
     Rule::Upd3,
@@ -396,6 +407,14 @@ async fn run_sources(
     ] {
         let Some(checks) = checks else { continue };
         let checks: Vec<Check> = checks?.into_iter().filter(|check| selection.rule_selected(check.rule)).collect();
+        // A rule's line is printed once no source that can still report it is running:
+        // a source reports only the rules it announced (the sweeps' STO-1/2/3 and ERR-3
+        // among the properties'), else a line could read `ok` before a failure.
+        debug_assert!(
+            checks.iter().all(|check| rules.contains(&check.rule)),
+            "{source} reported rules it did not announce: {:?}",
+            checks.iter().map(|check| check.rule).filter(|rule| !rules.contains(rule)).collect::<Vec<_>>()
+        );
         found.durations.insert(source.to_string(), took);
         stream.add(&checks);
         stream.finished(rules);
