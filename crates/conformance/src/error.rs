@@ -46,3 +46,21 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+impl Error {
+    /// The error, naming the reports the run created and could not delete (a run that
+    /// aborts still cleans up; what it could not clean up is said, never left unnamed).
+    pub fn leaving(self, left_behind: &[String]) -> Error {
+        if left_behind.is_empty() {
+            return self;
+        }
+        let left = format!("; {} report(s) left behind: {}", left_behind.len(), left_behind.join(", "));
+        match self {
+            Error::Unreachable(message) => Error::Unreachable(message + &left),
+            Error::BadCredentials(message) => Error::BadCredentials(message + &left),
+            Error::Stopped(message) => Error::Stopped(message + &left),
+            Error::Options(message) => Error::Options(message + &left),
+            other => other,
+        }
+    }
+}

@@ -175,7 +175,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let left_behind = session.clean_up().await;
     let found = match checked {
         Ok(found) => found,
-        Err(err) => return Err(err),
+        Err(err) => return Err(err.leaving(&left_behind)),
     };
     let mut report = RunReport {
         notes: [record::stale(&contracts), runner::notes(&found.observed)].concat(),

@@ -54,13 +54,12 @@ impl Pace {
     pub async fn slot(&self) -> Option<SemaphorePermit<'_>> {
         let permit = self.in_flight.acquire().await.ok();
         if let Some(next_start) = &self.next_start {
-            let start = {
-                let mut next = next_start.lock().await;
-                let start = (*next).max(Instant::now());
-                *next = start + self.interval;
-                start
-            };
-            tokio::time::sleep_until(start).await;
+            // The lock is held while waiting for the start (tokio's mutex is fair), so a
+            // start is taken only by a request that starts: one dropped while it waits
+            // (at a stop) reserves nothing, and the cleanup after it is not kept waiting.
+            let mut next = next_start.lock().await;
+            tokio::time::sleep_until(*next).await;
+            *next = Instant::now().max(*next) + self.interval;
         }
         permit
     }
@@ -80,6 +79,18 @@ mod tests {
             starts.push(started.elapsed().as_millis());
         }
         assert_eq!(starts, [0, 100, 200, 300, 400]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_dropped_before_its_start_reserves_nothing() {
+        let pace = Pace::new(64, Some(10.0));
+        let started = Instant::now();
+        drop(pace.slot().await);
+        // Twenty requests queue for their start and are dropped (a stop) before it.
+        let queued = futures_util::future::join_all((0..20).map(|_| pace.slot()));
+        assert!(tokio::time::timeout(Duration::from_millis(50), queued).await.is_err());
+        drop(pace.slot().await);
+        assert_eq!(started.elapsed().as_millis(), 100, "the next start is the rate's, not after the dropped ones");
     }
 
     #[tokio::test(start_paused = true)]

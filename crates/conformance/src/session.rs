@@ -187,25 +187,44 @@ impl Session {
     /// flight is abandoned unless it may create something (a POST runs to its end, so
     /// every report the run creates is known and can be deleted).
     pub async fn send(&self, side: &Side, request: &RawRequest) -> Result<RawResponse, Error> {
-        if let Some(reason) = self.control.stop_reason() {
-            return Err(Error::Stopped(reason));
+        let stopped = || Error::Stopped(self.control.stop_reason().unwrap_or_default());
+        if self.control.stop_reason().is_some() {
+            return Err(stopped());
+        }
+        // A request still waiting for its slot (`--concurrency`, `--rps`) is dropped at a
+        // stop: queued work never goes out.
+        let slot = tokio::select! {
+            biased;
+            () = self.control.stopped() => return Err(stopped()),
+            slot = self.pace.slot() => slot,
+        };
+        if self.control.stop_reason().is_some() {
+            return Err(stopped());
         }
         if request.method == Method::POST {
-            return self.send_always(side, request).await;
+            return self.send_in_slot(side, request, slot).await;
         }
         tokio::select! {
             biased;
-            response = self.send_always(side, request) => response,
-            () = self.control.stopped() => {
-                Err(Error::Stopped(self.control.stop_reason().unwrap_or_default()))
-            }
+            response = self.send_in_slot(side, request, slot) => response,
+            () = self.control.stopped() => Err(stopped()),
         }
     }
 
     /// Sends even when the run is stopped (the cleanup), keeping track of the reports
     /// created and deleted.
     async fn send_always(&self, side: &Side, request: &RawRequest) -> Result<RawResponse, Error> {
-        let _slot = self.pace.slot().await;
+        let slot = self.pace.slot().await;
+        self.send_in_slot(side, request, slot).await
+    }
+
+    /// Sends in a slot of the pace, which is held until the answer is read.
+    async fn send_in_slot(
+        &self,
+        side: &Side,
+        request: &RawRequest,
+        _slot: Option<tokio::sync::SemaphorePermit<'_>>,
+    ) -> Result<RawResponse, Error> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let timeout = side.client.options().request_timeout;
         let response = side.client.send_raw(request).await.map_err(|err| match fatal(err) {

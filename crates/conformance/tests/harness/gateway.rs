@@ -28,9 +28,12 @@ enum Misbehaviour {
     EndlessDownloads,
     /// Downloads announce more bytes than they send, then the connection closes.
     TruncatedDownloads,
+    /// Forwards this many requests, then never answers again.
+    SilentAfter(usize),
 }
 
 struct Gateway {
+    forwarded: std::sync::atomic::AtomicUsize,
     upstream: String,
     http: reqwest::Client,
     misbehaviour: Misbehaviour,
@@ -58,6 +61,11 @@ async fn forward(State(gateway): State<Arc<Gateway>>, request: Request) -> Respo
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             return response;
         }
+    }
+    if let Misbehaviour::SilentAfter(answered) = gateway.misbehaviour
+        && gateway.forwarded.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= answered
+    {
+        return std::future::pending().await;
     }
     let download = is_download(&path);
     let mut upstream = gateway.http.request(parts.method, format!("{}{path}", gateway.upstream)).body(body);
@@ -125,8 +133,13 @@ async fn gateway(
 ) -> (String, tokio::task::JoinHandle<()>) {
     let upstream = upstream.base_url().trim_end_matches("/api/2").to_owned();
     let http = reqwest::Client::builder().no_gzip().build().expect("a client");
-    let state =
-        Arc::new(Gateway { upstream, http, misbehaviour, rng: std::sync::Mutex::new(fastrand::Rng::with_seed(seed)) });
+    let state = Arc::new(Gateway {
+        forwarded: std::sync::atomic::AtomicUsize::new(0),
+        upstream,
+        http,
+        misbehaviour,
+        rng: std::sync::Mutex::new(fastrand::Rng::with_seed(seed)),
+    });
     let app = axum::Router::new().fallback(forward).with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -221,4 +234,95 @@ async fn every_answer_is_a_finding_and_every_run_ends_clean() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn remote(base_url: String) -> Target {
+    Target::Remote {
+        base_url,
+        client: credentials(Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET),
+        second: Some(credentials(Fixture::CLIENT_B, Fixture::CLIENT_B_SECRET)),
+    }
+}
+
+/// The reports of both tenants (and tenant A's child) the server holds.
+async fn reports_on(server: &RunningServer) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (client, secret, tenants) in [
+        (Fixture::CLIENT_A, Fixture::CLIENT_A_SECRET, vec![Fixture::TENANT_A, Fixture::TENANT_A_CHILD]),
+        (Fixture::CLIENT_B, Fixture::CLIENT_B_SECRET, vec![Fixture::TENANT_B]),
+    ] {
+        let client = reportcheck_client::Client::new(
+            server.base_url(),
+            reportcheck_client::Credentials::client_secret(client, secret),
+        )
+        .expect("client");
+        for tenant in tenants {
+            let listed = client.list_reports(tenant.parse().expect("tenant id")).await.expect("list");
+            ids.extend(listed.into_iter().map(|id| id.to_string()));
+        }
+    }
+    ids
+}
+
+/// A server that goes silent mid-run: the run ends (exit 2, the server no longer
+/// answers), in bounded time, and its error names every report left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_goes_silent_ends_the_run_naming_what_it_left() {
+    let server = reportcheck_server::spawn(upstream()).await.expect("server");
+    let (base_url, task) = gateway(&server, Misbehaviour::SilentAfter(120), 1).await;
+    let client = reportcheck_client::ClientOptions {
+        request_timeout: Some(Duration::from_secs(2)),
+        ..reportcheck_client::ClientOptions::default()
+    };
+    let started = Instant::now();
+    let run = reportcheck_conformance::run(RunOptions {
+        cases: 24,
+        seed: Some(1),
+        client,
+        ..RunOptions::new(remote(base_url))
+    })
+    .await;
+    let elapsed = started.elapsed();
+    task.abort();
+    let message = match run {
+        Err(err @ reportcheck_conformance::Error::Unreachable(_)) => err.to_string(),
+        other => panic!("expected the run to end as unreachable, got {other:?}"),
+    };
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    let left = reports_on(&server).await;
+    assert!(!left.is_empty(), "the silent gateway kept the cleanup from the server");
+    for id in &left {
+        assert!(message.contains(id.as_str()), "{id} left behind, unnamed: {message}");
+    }
+}
+
+/// A stop is a stop: at 2 requests a second, a run stopped after three seconds sends
+/// nothing it had queued, cleans up, and leaves the server as it found it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_drops_queued_work_and_cleans_up() {
+    let server = reportcheck_server::spawn(upstream()).await.expect("server");
+    let control = reportcheck_conformance::RunControl::default();
+    let stopper = control.clone();
+    let timer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        stopper.stop("the test's own --timeout");
+    });
+    let started = Instant::now();
+    let options = RunOptions {
+        cases: 48,
+        seed: Some(1),
+        rps: Some(2.0),
+        control,
+        ..RunOptions::new(remote(server.base_url().to_owned()))
+    };
+    let report = reportcheck_conformance::run(options).await.expect("a stopped run still reports");
+    let elapsed = started.elapsed();
+    timer.abort();
+    println!("stop: {elapsed:?}, {} requests, durations {:?}, stopped {:?}", report.requests, report.durations, report.stopped);
+    assert!(report.stopped.is_some(), "the run was stopped");
+    // Three seconds at two a second, then the cleanup of the few reports made by then.
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}: queued requests went out after the stop");
+    assert!(report.requests < 40, "{} requests: queued ones went out after the stop", report.requests);
+    assert!(report.left_behind.is_empty(), "{:?}", report.left_behind);
+    assert_eq!(reports_on(&server).await, Vec::<String>::new());
 }
