@@ -181,17 +181,43 @@ fn tenant_reports(base_url: &str) -> Vec<String> {
 /// exits 130 (SIGINT) or 143 (SIGTERM); the tenant is empty afterwards.
 fn interrupted_by(signal: &str, code: i32) {
     let slow = server(Config { save_delay: Duration::from_secs(600), ..Config::default() });
-    let mut child = xtask()
+    let child = xtask()
         .args(["conformance", "--base-url", &slow.base_url, "--client-id", Fixture::CLIENT_A])
         .args(["--client-secret", Fixture::CLIENT_A_SECRET, "--filter", "stored-reports", "--cases", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("xtask starts");
+    let (rest, stderr) = interrupt(child, &slow, signal, code, true);
+    assert!(rest.contains("stopped early (interrupted by"), "a partial summary:\n{rest}");
+    assert!(stderr.contains("interrupted: interrupted by"), "{stderr}");
+}
+
+/// `record` and `drift` replay the contracts: a signal stops them the same way.
+fn replay_interrupted_by(command: &str, signal: &str, code: i32) {
+    let slow = server(Config { save_delay: Duration::from_secs(600), ..Config::default() });
+    let out = std::env::temp_dir().join(format!("reportcheck-gate-{command}-{}", std::process::id()));
+    let mut args = vec![command, "--base-url", &slow.base_url, "--client-id", Fixture::CLIENT_A];
+    args.extend(["--client-secret", Fixture::CLIENT_A_SECRET]);
+    let out_text = out.display().to_string();
+    if command == "record" {
+        args.extend(["--out", &out_text]);
+    }
+    let child = xtask().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("xtask starts");
+    let (_, stderr) = interrupt(child, &slow, signal, code, false);
+    assert!(stderr.contains("interrupted: the run was stopped: interrupted by"), "{stderr}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// Waits until the run holds reports, sends `signal`, and requires exit `code` and an
+/// empty tenant afterwards; returns the rest of stdout and stderr.
+fn interrupt(mut child: std::process::Child, slow: &Server, signal: &str, code: i32, header: bool) -> (String, String) {
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut header = String::new();
-    stdout.read_line(&mut header).expect("the header line");
-    assert!(header.starts_with("reportcheck conformance of"), "{header}");
+    if header {
+        let mut header = String::new();
+        stdout.read_line(&mut header).expect("the header line");
+        assert!(header.starts_with("reportcheck conformance of"), "{header}");
+    }
     // The stored-reports contract polls for up to 30 s on a report it created: wait
     // (bounded; the bound only matters on failure) until the server lists it.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -213,9 +239,8 @@ fn interrupted_by(signal: &str, code: i32) {
     let (status, rest, stderr) = receiver.recv_timeout(Duration::from_secs(60)).expect("the run ends after the signal");
     waiter.join().expect("waiter");
     assert_eq!(status.code(), Some(code), "stdout:\n{rest}\nstderr:\n{stderr}");
-    assert!(rest.contains("stopped early (interrupted by"), "a partial summary:\n{rest}");
-    assert!(stderr.contains("interrupted: interrupted by"), "{stderr}");
     assert_eq!(tenant_reports(&slow.base_url), Vec::<String>::new(), "every report of the run is deleted");
+    (rest, stderr)
 }
 
 #[test]
@@ -226,4 +251,14 @@ fn sigint_stops_cleans_up_and_exits_130() {
 #[test]
 fn sigterm_stops_cleans_up_and_exits_143() {
     interrupted_by("-TERM", 143);
+}
+
+#[test]
+fn record_stops_on_sigint_and_cleans_up() {
+    replay_interrupted_by("record", "-INT", 130);
+}
+
+#[test]
+fn drift_stops_on_sigterm_and_cleans_up() {
+    replay_interrupted_by("drift", "-TERM", 143);
 }

@@ -172,28 +172,59 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     };
     let runtime = crate::runtime()?;
     let signalled = Arc::new(AtomicU8::new(0));
-    runtime.spawn(on_signals(control.clone(), Arc::clone(&signalled)));
-    runtime.spawn(on_timeout(control.clone(), Duration::from_secs(args.timeout)));
-    let report = runtime.block_on(reportcheck_conformance::run(options))?;
+    runtime.spawn(crate::signals::on_signals(control.clone(), Arc::clone(&signalled)));
+    runtime.spawn(crate::signals::on_timeout(control.clone(), Duration::from_secs(args.timeout)));
+    let started_at = std::time::SystemTime::now();
+    let profile = options.profile;
+    let target_name = args.target.base_url.clone().unwrap_or_else(|| "the embedded reference server".to_owned());
+    let outputs = Outputs { junit: args.junit.clone(), json: args.json.clone(), html: args.html.clone() };
+    let report = match runtime.block_on(reportcheck_conformance::run(options)) {
+        Ok(report) => report,
+        Err(err) => {
+            // Every output tells the truth about this run, whatever stopped it: a stale
+            // file of an earlier run is never left behind.
+            let aborted = RunReport::aborted(&target_name, profile, started_at, &err.to_string());
+            outputs.write(&aborted, &contracts);
+            runtime.shutdown_background();
+            // A signal while connecting: the same exit as a signal mid-run.
+            return crate::signals::interrupted(err, &signalled);
+        }
+    };
     print!("{}", report.details());
     let accepted = baseline.map_or(0, |baseline| baseline.apply(&report));
     let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst), accepted);
-    let json = serde_json::to_string_pretty(&report)
-        .map_err(|err| Error::Json { path: PathBuf::from("the result"), message: err.to_string() })?;
-    let html = args
-        .html
-        .as_ref()
-        .map(|_| reportcheck_conformance::html::render(&report, &reportcheck_conformance::coverage(&contracts)));
-    let outputs = [(&args.junit, Some(report.junit())), (&args.json, Some(json)), (&args.html, html)];
-    for (path, text) in outputs {
-        let (Some(path), Some(text)) = (path, text) else { continue };
-        if let Err(err) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {err}", path.display());
-            code = code.max(2);
-        }
+    if !outputs.write(&report, &contracts) {
+        code = code.max(2);
     }
     runtime.shutdown_background();
     Ok(ExitCode::from(code))
+}
+
+/// The files a run writes besides its output (`--junit`, `--json`, `--html`).
+struct Outputs {
+    junit: Option<PathBuf>,
+    json: Option<PathBuf>,
+    html: Option<PathBuf>,
+}
+
+impl Outputs {
+    /// Writes each file asked for; `false` if one could not be written (said on stderr).
+    fn write(&self, report: &RunReport, contracts: &[reportcheck_conformance::contract::LoadedContract]) -> bool {
+        let json = serde_json::to_string_pretty(report).unwrap_or_default();
+        let html = self
+            .html
+            .as_ref()
+            .map(|_| reportcheck_conformance::html::render(report, &reportcheck_conformance::coverage(contracts)));
+        let mut written = true;
+        for (path, text) in [(&self.junit, Some(report.junit())), (&self.json, Some(json)), (&self.html, html)] {
+            let (Some(path), Some(text)) = (path, text) else { continue };
+            if let Err(err) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                written = false;
+            }
+        }
+        written
+    }
 }
 
 /// The exit code of a finished (or stopped) run; says why on standard error when not 0.
@@ -233,45 +264,4 @@ fn writable(path: &Path) -> std::io::Result<()> {
     }
     std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
     Ok(())
-}
-
-/// The first SIGINT/SIGTERM stops the run (it then deletes what it created and prints a
-/// partial summary); a second one exits at once, naming the reports left behind.
-async fn on_signals(control: RunControl, signalled: Arc<AtomicU8>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        return;
-    };
-    let (code, name) = tokio::select! {
-        _ = interrupt.recv() => (130, "SIGINT"),
-        _ = terminate.recv() => (143, "SIGTERM"),
-    };
-    signalled.store(code, Ordering::SeqCst);
-    eprintln!("{name}: stopping, deleting the reports this run created (send it again to exit at once)");
-    control.stop(format!("interrupted by {name}"));
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-    }
-    exit_leaving(&control, &format!("{name} again: exiting at once"), code);
-}
-
-/// The overall timeout stops the run like a signal; if the cleanup itself hangs, the
-/// process exits after a grace period, naming what it left behind.
-async fn on_timeout(control: RunControl, timeout: Duration) {
-    tokio::time::sleep(timeout).await;
-    control.stop(format!("it took longer than --timeout {} s", timeout.as_secs()));
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    exit_leaving(&control, "the cleanup did not finish within 60 s after the timeout", 2);
-}
-
-fn exit_leaving(control: &RunControl, why: &str, code: u8) -> ! {
-    let left = control.left_behind();
-    if left.is_empty() {
-        eprintln!("{why}; no report of this run is left");
-    } else {
-        eprintln!("{why}; {} reports of this run are left behind: {}", left.len(), left.join(", "));
-    }
-    std::process::exit(i32::from(code))
 }

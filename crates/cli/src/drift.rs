@@ -43,13 +43,21 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             };
             let runtime = crate::runtime()?;
             let client = args.target.client_options(Default::default())?;
-            let drifts = runtime.block_on(drift::server_drift(
+            // A signal stops the replay like a conformance run: what it created is deleted.
+            let control = reportcheck_conformance::RunControl::default();
+            let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+            runtime.spawn(crate::signals::on_signals(control.clone(), std::sync::Arc::clone(&signalled)));
+            let drifts = match runtime.block_on(drift::server_drift(
                 &target,
                 &args.contracts.source(),
                 client,
                 None,
                 args.baseline.as_deref(),
-            ))?;
+                control,
+            )) {
+                Ok(drifts) => drifts,
+                Err(err) => return crate::signals::interrupted(err, &signalled),
+            };
             (drifts, against)
         }
         [old, new] => {

@@ -9,6 +9,7 @@ pub mod drift;
 mod error;
 pub mod record;
 pub mod serve;
+mod signals;
 pub mod target;
 
 use std::process::ExitCode;

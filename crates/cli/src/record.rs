@@ -22,14 +22,22 @@ pub struct Args {
 
 /// `program` is how the user called the tool, for the command it suggests.
 pub fn run(args: Args, program: &str) -> Result<ExitCode, Error> {
+    let control = reportcheck_conformance::RunControl::default();
     let options = RecordOptions {
         target: args.target.target()?,
         contracts: args.contracts.source(),
         out: args.out.clone(),
         client: args.target.client_options(Default::default())?,
+        control: control.clone(),
     };
     let runtime = crate::runtime()?;
-    let summary = runtime.block_on(record(options))?;
+    // A signal stops the recording like a conformance run: what it created is deleted.
+    let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+    runtime.spawn(crate::signals::on_signals(control, std::sync::Arc::clone(&signalled)));
+    let summary = match runtime.block_on(record(options)) {
+        Ok(summary) => summary,
+        Err(err) => return crate::signals::interrupted(err, &signalled),
+    };
     println!(
         "recorded {} exchanges into {} contracts in {}",
         summary.exchanges,

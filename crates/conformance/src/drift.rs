@@ -449,6 +449,7 @@ pub async fn server_drift(
     client: reportcheck_client::ClientOptions,
     max_poll: Option<std::time::Duration>,
     baseline: Option<&std::path::Path>,
+    control: crate::RunControl,
 ) -> Result<Vec<Drift>, crate::Error> {
     let contracts = match baseline {
         Some(dir) => crate::contract::load_dir(dir)?,
@@ -461,7 +462,7 @@ pub async fn server_drift(
         )));
     }
     let spec = Spec::builtin();
-    let opened = crate::open(target, client).await?;
+    let opened = crate::open_with(target, client, control).await?;
     let runs = crate::replay_all(&opened.session, &spec, &contracts, max_poll).await?;
     let mut exchanges = Vec::new();
     let mut observed = Vec::new();

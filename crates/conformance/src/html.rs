@@ -26,7 +26,11 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
     let tally = report.tally();
     let (passed, failed, skipped) =
         tally.values().fold((0, 0, 0), |(p, f, s), t| (p + t.passed, f + t.failed, s + t.skipped));
-    let verdict = if report.exit_code() == 0 { "passed" } else { "failed" };
+    let verdict = match report.exit_code() {
+        0 => "passed",
+        1 => "failed",
+        _ => "aborted",
+    };
     let mut html = String::new();
     let _ = write!(
         html,
@@ -41,6 +45,9 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
         report.requests,
         report.duration.as_secs_f64(),
     );
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(html, "<p id=\"stopped\" class=\"failed\">The run ended early: {}</p>", escape(reason));
+    }
     matrix(&mut html, report);
     failures(&mut html, report);
     claims(&mut html);

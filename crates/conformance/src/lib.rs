@@ -497,7 +497,10 @@ pub async fn replay_all<'c>(
         .buffered(CONTRACTS_IN_FLIGHT)
         .collect::<Vec<_>>()
         .await;
-    runs.into_iter().collect()
+    // Whatever happened (a stop, a failure), what the contracts created goes; what could
+    // not be deleted is named in the error.
+    let left_behind = session.clean_up().await;
+    runs.into_iter().collect::<Result<Vec<_>, Error>>().map_err(|err| err.leaving(&left_behind))
 }
 
 /// AUTH-4, from connecting: each client must learn its tenant from `GET /clients/{id}`.

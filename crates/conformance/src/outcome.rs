@@ -196,6 +196,28 @@ pub fn stable(text: &str) -> String {
 }
 
 impl RunReport {
+    /// The result of a run that could not be made or was cut short before it had a
+    /// report (exit 2): no check, and why in `stopped` (`aborted: …`), so that every
+    /// output file tells the truth about the run that wrote it.
+    pub fn aborted(target: &str, profile: ProfileMode, started_at: SystemTime, error: &str) -> RunReport {
+        RunReport {
+            notes: Vec::new(),
+            target: target.to_owned(),
+            profile,
+            seed: 0,
+            requests: 0,
+            concurrency: 0,
+            rps: None,
+            started_at,
+            duration: started_at.elapsed().unwrap_or_default(),
+            stopped: Some(format!("aborted: {error}")),
+            left_behind: Vec::new(),
+            durations: BTreeMap::new(),
+            totals: Totals::default(),
+            checks: Vec::new(),
+        }
+    }
+
     /// Whether a failure of `rule` fails the run under the chosen profile.
     pub fn blocks(&self, rule: Rule) -> bool {
         self.profile == ProfileMode::Strict || rule.level() == Level::Documented
@@ -206,8 +228,12 @@ impl RunReport {
         self.checks.iter().filter(|check| check.is_failed() && self.blocks(check.rule)).count()
     }
 
-    /// 0 when every selected check passed (or only warnings failed), else 1.
+    /// 0 when every selected check passed (or only warnings failed), 1 when a check
+    /// failed, 2 for a run that was aborted.
     pub fn exit_code(&self) -> u8 {
+        if self.stopped.as_deref().is_some_and(|reason| reason.starts_with("aborted: ")) {
+            return 2;
+        }
         u8::from(self.blocking_failures() > 0)
     }
 
@@ -395,6 +421,14 @@ impl RunReport {
                     suite
                 })
                 .add_test_case(case);
+        }
+        if let Some(reason) = &self.stopped {
+            // A run cut short says so as an error, so a CI reading only JUnit sees it.
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(reason.as_str());
+            let mut suite = TestSuite::new("reportcheck run");
+            suite.add_test_case(TestCase::new("the run ended early", status));
+            suites.insert("reportcheck run".to_owned(), suite);
         }
         report.add_test_suites(suites.into_values());
         report.to_string().unwrap_or_default()

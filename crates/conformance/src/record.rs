@@ -28,7 +28,7 @@ use crate::openapi::{OPENAPI, Spec, sha256_hex};
 use crate::redact::{Redactor, SECRET_HEADERS, SECRET_KEYS};
 use crate::runner::Recorded;
 use crate::template::Vars;
-use crate::{Target, open, replay_all};
+use crate::{Target, replay_all};
 
 #[derive(Debug, Clone)]
 pub struct RecordOptions {
@@ -38,6 +38,8 @@ pub struct RecordOptions {
     /// Where the recorded contracts go.
     pub out: PathBuf,
     pub client: ClientOptions,
+    /// Stops the recording (a signal, a timeout); what it created is deleted.
+    pub control: crate::RunControl,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -51,7 +53,7 @@ pub struct RecordSummary {
 pub async fn record(options: RecordOptions) -> Result<RecordSummary, Error> {
     let contracts = options.contracts.load()?;
     let spec = Spec::builtin();
-    let opened = open(&options.target, options.client).await?;
+    let opened = crate::open_with(&options.target, options.client, options.control.clone()).await?;
     let session = &opened.session;
     let runs = replay_all(session, &spec, &contracts, None).await?;
     let provenance = Provenance {

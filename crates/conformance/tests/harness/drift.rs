@@ -169,9 +169,16 @@ async fn server_drift(config: Config) -> Vec<Drift> {
 
 async fn drift_since(config: Config, baseline: Option<&Path>) -> Vec<Drift> {
     let max_poll = Some(std::time::Duration::from_secs(2));
-    drift::server_drift(&Target::Embedded(config), &ContractSource::Builtin, Default::default(), max_poll, baseline)
-        .await
-        .expect("the run can be made")
+    drift::server_drift(
+        &Target::Embedded(config),
+        &ContractSource::Builtin,
+        Default::default(),
+        max_poll,
+        baseline,
+        Default::default(),
+    )
+    .await
+    .expect("the run can be made")
 }
 
 fn quick() -> Config {
@@ -224,6 +231,7 @@ async fn drift_since_a_recording() {
         contracts: ContractSource::Builtin,
         out: out.clone(),
         client: Default::default(),
+        control: Default::default(),
     })
     .await
     .expect("recorded");

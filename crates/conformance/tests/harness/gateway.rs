@@ -318,7 +318,10 @@ async fn a_stop_drops_queued_work_and_cleans_up() {
     let report = reportcheck_conformance::run(options).await.expect("a stopped run still reports");
     let elapsed = started.elapsed();
     timer.abort();
-    println!("stop: {elapsed:?}, {} requests, durations {:?}, stopped {:?}", report.requests, report.durations, report.stopped);
+    println!(
+        "stop: {elapsed:?}, {} requests, durations {:?}, stopped {:?}",
+        report.requests, report.durations, report.stopped
+    );
     assert!(report.stopped.is_some(), "the run was stopped");
     // Three seconds at two a second, then the cleanup of the few reports made by then.
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}: queued requests went out after the stop");

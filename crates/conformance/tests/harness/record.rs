@@ -25,6 +25,7 @@ async fn record_from(server: &RunningServer, out: &std::path::Path) -> reportche
         contracts: reportcheck_conformance::ContractSource::Builtin,
         out: out.to_owned(),
         client: Default::default(),
+        control: Default::default(),
     })
     .await
     .expect("recorded")
