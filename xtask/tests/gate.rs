@@ -262,3 +262,48 @@ fn record_stops_on_sigint_and_cleans_up() {
 fn drift_stops_on_sigterm_and_cleans_up() {
     replay_interrupted_by("drift", "-TERM", 143);
 }
+
+/// A signal while connecting (to a server that accepts and never answers) ends the run
+/// like a signal mid-run: 130, not 2.
+#[test]
+fn a_signal_while_connecting_exits_130() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base_url = format!("http://127.0.0.1:{}/api/2", silent.local_addr().expect("addr").port());
+    let mut child = xtask()
+        .args(["conformance", "--base-url", &base_url, "--client-id", Fixture::CLIENT_A])
+        .args(["--client-secret", Fixture::CLIENT_A_SECRET])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xtask starts");
+    // Once the process catches SIGINT (bit 2 of SigCgt), it is past parsing and connecting.
+    let catches_sigint = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|status| {
+                status.lines().find_map(|line| line.strip_prefix("SigCgt:").map(|mask| mask.trim().to_owned()))
+            })
+            .and_then(|mask| u64::from_str_radix(&mask, 16).ok())
+            .is_some_and(|mask| mask & 0b10 != 0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !catches_sigint(child.id()) {
+        assert!(Instant::now() < deadline, "the run never installed its signal handler");
+        std::thread::yield_now();
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the run did not end after SIGINT");
+        std::thread::yield_now();
+    };
+    let mut stderr = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    drop(silent);
+}

@@ -257,11 +257,12 @@ fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8, accepted: usiz
     0
 }
 
-/// Creates the parent directories and checks the file can be written, before the run.
+/// Creates the parent directories and checks the file can be written, before the run;
+/// it is emptied, so that a run killed before it writes leaves no earlier run's result.
 fn writable(path: &Path) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)?;
     Ok(())
 }

@@ -335,7 +335,9 @@ impl Session {
         let response = self.send(&self.a, &RawRequest::new(Method::POST, "/reports").json(&body)).await?;
         let created: Option<Value> = serde_json::from_slice(&response.body).ok();
         let Some(created) = created.filter(|_| response.status.is_success()) else { return Ok(None) };
-        self.remove(&self.a, &created).await?;
+        // A probe that cannot be deleted now stays tracked: the run's cleanup deletes it,
+        // or names it as left behind.
+        let _ = self.remove(&self.a, &created).await;
         let probed = created["generation_date"].as_str().and_then(|text| reportcheck_model::date::parse_day(text).ok());
         let utc = time::OffsetDateTime::now_utc().date();
         Ok(probed.filter(|date| (*date - utc).whole_days().abs() <= 1))

@@ -206,6 +206,10 @@ async fn every_answer_is_a_finding_and_every_run_ends_clean() {
                 .filter(|check| check.is_failed())
                 .map(|check| format!("{} {}", check.rule, check.name))
                 .collect();
+            let exit = if rule.is_some() { 1 } else { 0 };
+            if report.exit_code() != exit {
+                problems.push(format!("{name}, seed {seed}: exit {}, expected {exit}", report.exit_code()));
+            }
             match rule {
                 None if !failed.is_empty() => problems.push(format!("{name}, seed {seed}: failed {failed:?}")),
                 // The broken answers are findings under their rule, and nothing else failed.
@@ -224,6 +228,13 @@ async fn every_answer_is_a_finding_and_every_run_ends_clean() {
             if elapsed > Duration::from_secs(120) {
                 problems.push(format!("{name}, seed {seed}: took {elapsed:?}"));
             }
+            // The process's peak memory so far (cases run in order): a figure for the
+            // closing note, never asserted.
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|status| status.lines().find(|line| line.starts_with("VmHWM:")).map(str::to_owned))
+                .unwrap_or_default();
+            println!("{peak}");
             println!(
                 "gateway case {name:<45} seed {seed}: exit {}, {:.1} s, {} failed, {} left behind",
                 report.exit_code(),
