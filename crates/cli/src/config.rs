@@ -89,7 +89,7 @@ fn config_flag(args: &[OsString]) -> Option<PathBuf> {
 pub fn merge(command: &clap::Command, args: &[OsString], path: &Path, text: &str) -> Result<Vec<OsString>, Error> {
     let invalid = |message: String| Error::Config { path: path.to_owned(), message };
     let table: toml::Table = toml::from_str(text).map_err(|err| {
-        let line = err.span().map_or(1, |span| text[..span.start.min(text.len())].lines().count().max(1));
+        let line = err.span().map_or(1, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
         Error::Config { path: path.to_owned(), message: format!("line {line}: not TOML: {}", err.message().trim()) }
     })?;
     let subcommands: BTreeMap<&str, &clap::Command> =

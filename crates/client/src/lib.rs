@@ -18,7 +18,8 @@
 //!   fetch serves many concurrent calls; refreshed before it expires and once on a 401.
 //! - Idempotent requests are retried on connection errors, 429, 502, 503 and 504,
 //!   honouring `Retry-After`, with exponential backoff and jitter, bounded in attempts and
-//!   time. POST only when [`RetryPolicy::retry_post`] is set.
+//!   time. POST only where nothing was processed (a failed connect, 429, a 503 with
+//!   `Retry-After`) or when [`RetryPolicy::retry_post`] is set.
 //! - One [`Error`] type that says where a call failed, with `status()`, `is_retryable()`.
 //! - Secrets live in [`Secret`], which never prints; error texts are scrubbed of them.
 

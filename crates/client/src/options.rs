@@ -121,15 +121,16 @@ impl Default for ClientOptions {
 }
 
 /// When and how often to retry. Idempotent requests (GET, PUT, DELETE, HEAD) are retried
-/// on connection errors and on 429, 502, 503 and 504; POST on a failed connect, 429 and
-/// 503 (nothing was processed), and on the rest only when `retry_post` is set.
+/// on connection errors and on 429, 502, 503 and 504; POST on a failed connect, a 429 and
+/// a 503 with `Retry-After` (nothing was processed), and on the rest only when
+/// `retry_post` is set.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 disables retries.
     pub max_attempts: u32,
     /// Attempts in all while the server answers that it is busy (429, 502, 503, 504):
     /// it is there, so it gets more than a server that cannot be reached (at least
-    /// `max_attempts`).
+    /// `max_attempts`; none when `max_attempts` is 1).
     pub busy_attempts: u32,
     /// The first backoff; each further one doubles, up to `max_backoff`.
     pub initial_backoff: Duration,

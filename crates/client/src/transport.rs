@@ -166,17 +166,22 @@ impl Transport {
             let out_of_budget = started.elapsed() + delay > policy.max_elapsed;
             // Any method may be sent again when the answer says it was not processed
             // (429, 503) or nothing was sent (a failed connect): a POST too.
+            // A 503 without `Retry-After` may come from a proxy after the upstream got the
+            // request: a POST is sent again only on one that says when to come back.
             let not_processed = match &outcome {
                 Ok(response) => {
-                    matches!(response.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)
+                    response.status == StatusCode::TOO_MANY_REQUESTS
+                        || (response.status == StatusCode::SERVICE_UNAVAILABLE
+                            && response.headers.contains_key(RETRY_AFTER))
                 }
                 Err(Error::Transport { connect: true, .. }) => true,
                 Err(_) => false,
             };
             let retryable = retryable_method || not_processed;
             let limit = match &outcome {
-                Ok(_) => policy.max_attempts.max(policy.busy_attempts),
-                Err(_) => policy.max_attempts,
+                // `max_attempts: 1` disables retries altogether.
+                Ok(_) if policy.max_attempts > 1 => policy.max_attempts.max(policy.busy_attempts),
+                _ => policy.max_attempts,
             };
             if !retryable || attempts >= limit || out_of_budget {
                 if attempts == 1 && !retryable {
@@ -221,7 +226,7 @@ impl Transport {
             };
             let delay = policy.backoff(attempts);
             let limit = match &fetched {
-                Err(Error::Auth { .. }) => policy.max_attempts.max(policy.busy_attempts),
+                Err(Error::Auth { .. }) if policy.max_attempts > 1 => policy.max_attempts.max(policy.busy_attempts),
                 _ => policy.max_attempts,
             };
             if !busy || attempts >= limit || started.elapsed() + delay > policy.max_elapsed {

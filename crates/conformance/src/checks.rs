@@ -181,6 +181,9 @@ fn enum_value<'a>(problems: &mut Vec<String>, body: &Value, pointer: &str, known
     }
 }
 
+/// The most a downloaded file may decompress to (the response cap's default, eightfold).
+const MAX_DECODED_BYTES: usize = 8 * reportcheck_client::DEFAULT_MAX_RESPONSE_BYTES;
+
 /// The bytes that start every gzip stream.
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 
@@ -205,9 +208,14 @@ pub fn decoded(content_encoding: Option<&str>, body: &[u8]) -> Result<Vec<u8>, S
     if !body.starts_with(GZIP_MAGIC) {
         return Err("Content-Encoding: gzip, but the body is not gzip (plain bytes under a gzip header)".to_owned());
     }
+    // Decompressed, a file is read up to a bound: a small body must not expand without one.
     let mut plain = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut plain)
+    let limit = u64::try_from(MAX_DECODED_BYTES).unwrap_or(u64::MAX);
+    std::io::Read::read_to_end(&mut std::io::Read::take(flate2::read::GzDecoder::new(body), limit + 1), &mut plain)
         .map_err(|err| format!("Content-Encoding: gzip, but the body does not decompress: {err}"))?;
+    if plain.len() > MAX_DECODED_BYTES {
+        return Err(format!("the gzip body decompresses to more than {MAX_DECODED_BYTES} bytes"));
+    }
     Ok(plain)
 }
 

@@ -58,8 +58,10 @@ impl Pace {
             // start is taken only by a request that starts: one dropped while it waits
             // (at a stop) reserves nothing, and the cleanup after it is not kept waiting.
             let mut next = next_start.lock().await;
-            tokio::time::sleep_until(*next).await;
-            *next = Instant::now().max(*next) + self.interval;
+            // From the scheduled start, not the wake-up: timer lateness must not add up.
+            let start = (*next).max(Instant::now());
+            tokio::time::sleep_until(start).await;
+            *next = start + self.interval;
         }
         permit
     }

@@ -126,7 +126,20 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
                 let path = format!("/reports/{id}/stored/{stored}");
                 let mut request = RawRequest::new(Method::GET, path.clone());
                 request.headers.insert(reqwest::header::ACCEPT_ENCODING, HeaderValue::from_static(coding));
-                let response = session.send(&session.a, &request).await?;
+                let response = match session.send(&session.a, &request).await {
+                    Ok(response) => response,
+                    Err(Error::Stopped(reason)) => return Err(Error::Stopped(reason)),
+                    // One download without an answer is that download's finding, not the run's end.
+                    Err(err) => {
+                        return Ok(Some(Finding {
+                            rule: Rule::Sto3,
+                            message: session.redact(&format!(
+                                "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): no answer: {err}",
+                                item.report_format
+                            )),
+                        }));
+                    }
+                };
                 let encoding =
                     response.headers.get(reqwest::header::CONTENT_ENCODING).and_then(|value| value.to_str().ok());
                 let problem = match &response.body_problem {
