@@ -250,7 +250,7 @@ fn recorded_contract(
                             .body
                             .as_deref()
                             .and_then(|body| serde_json::from_slice::<Value>(body).ok());
-                        for pointer in ["/parameters/kind", "/parameters/level", "/recipients", "/schedule/enabled"] {
+                        for pointer in reportcheck_model::rule_check::UPDATABLE_FIELDS {
                             if let Some(value) = sent.as_ref().and_then(|sent| sent.pointer(pointer)) {
                                 known.insert(pointer, Expect::Equals(value.clone()));
                             }

@@ -786,7 +786,7 @@ impl Prediction {
                     // Accepted, the formats sent are the current members (reordered or
                     // repeated at most): kept as they were, or as sent.
                     Expect::SameMembers(current.parameters.formats.iter().map(value).collect())
-                } else if sent.pointer(pointer).is_some() && !rule_check::FIXED_PARAMETERS.contains(pointer) {
+                } else if rule_check::UPDATABLE_FIELDS.contains(pointer) && sent.pointer(pointer).is_some() {
                     Expect::Equals(after.pointer(pointer).cloned().unwrap_or_default())
                 } else {
                     Expect::AsBefore(before.pointer(pointer).cloned())

@@ -440,6 +440,10 @@ pub fn lists_a_format_twice(post: &ReportPost) -> bool {
         .is_some_and(|formats| formats.iter().enumerate().any(|(at, format)| formats[..at].contains(format)))
 }
 
+/// What an accepted PUT sets, as JSON pointers into a report and into its body alike
+/// (UPD-6: kind and level, the recipients; UPD-4: the flag). Everything else stays.
+pub const UPDATABLE_FIELDS: &[&str] = &["/parameters/kind", "/parameters/level", "/recipients", "/schedule/enabled"];
+
 /// The parameters UPD-2 fixes, as JSON pointers into a report.
 pub const FIXED_PARAMETERS: &[&str] = &[
     "/parameters/tenant_id",
