@@ -99,6 +99,9 @@ fn lifetime(token: &Token) -> Option<Duration> {
     token.expires_on.map(|on| Duration::from_secs(u64::try_from(on).unwrap_or(0).saturating_sub(now)))
 }
 
+/// The most of a token endpoint's answer read.
+const MAX_TOKEN_BYTES: usize = 64 * 1024;
+
 async fn fetch(
     http: &reqwest::Client,
     token_url: &str,
@@ -120,9 +123,20 @@ async fn fetch(
         }
     }
     let redact = |text: &str| crate::error::redact_value(text, client_secret.expose());
-    let response = request.form(&form).send().await.map_err(|err| Error::transport(err, &redact))?;
+    let mut response = request.form(&form).send().await.map_err(|err| Error::transport(err, &redact))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|err| Error::transport(err, &redact))?;
+    // A token is a few KiB: a larger answer is refused before it costs memory.
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|err| Error::transport(err, &redact))? {
+        if body.len() + chunk.len() > MAX_TOKEN_BYTES {
+            return Err(Error::Auth {
+                status: Some(status),
+                token_error: None,
+                message: format!("the token endpoint's answer is larger than {MAX_TOKEN_BYTES} bytes"),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
     if status == StatusCode::OK {
         return serde_json::from_slice::<Token>(&body).map_err(|err| Error::Auth {
             status: Some(status),

@@ -450,3 +450,16 @@ fn client_of_a_closed_port(retry: RetryPolicy) -> reportcheck_client::Client {
     )
     .expect("client")
 }
+
+/// A token endpoint that answers a huge body is refused before the body costs memory.
+#[tokio::test(start_paused = true)]
+async fn a_huge_token_answer_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/2/idp/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b' '; 1024 * 1024]))
+        .mount(&server)
+        .await;
+    let err = client(&server, paused_options()).get_report(id(REPORT_ID)).await.expect_err("no token");
+    assert!(matches!(&err, Error::Auth { .. }) && err.to_string().contains("larger than"), "{err:?}");
+}
