@@ -40,11 +40,6 @@ struct Gateway {
     rng: std::sync::Mutex<fastrand::Rng>,
 }
 
-fn is_download(path: &str) -> bool {
-    let segments: Vec<&str> = path.split('?').next().unwrap_or_default().trim_matches('/').split('/').collect();
-    matches!(segments.as_slice(), ["api", "2", "reports", _, "stored", _])
-}
-
 async fn forward(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let path = request.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
     // The request is read whole first, as a gateway that answers busy still does (one
@@ -67,7 +62,10 @@ async fn forward(State(gateway): State<Arc<Gateway>>, request: Request) -> Respo
     {
         return std::future::pending().await;
     }
-    let download = is_download(&path);
+    // Which answers are downloads, the model's operation table says.
+    let download =
+        reportcheck_model::Operation::find(parts.method.as_str(), path.strip_prefix("/api/2").unwrap_or(&path))
+            == Some(reportcheck_model::Operation::DownloadStoredReport);
     let mut upstream = gateway.http.request(parts.method, format!("{}{path}", gateway.upstream)).body(body);
     for (name, value) in &parts.headers {
         // The gateway asks for plain bytes, whatever the client asked.
