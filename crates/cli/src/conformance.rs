@@ -37,6 +37,10 @@ pub struct Args {
     /// Seed of the property tests, to rerun a failure.
     #[arg(long)]
     seed: Option<u64>,
+    /// Candidates one failing property rule's shrinking may send (speculative ones
+    /// included); past it, the counterexample is reported as smaller, not minimal.
+    #[arg(long, value_name = "N", default_value_t = reportcheck_conformance::property::DEFAULT_SHRINK_BUDGET)]
+    shrink_budget: u32,
     /// `strict` fails on documented and profile rules; `documented` warns on profile rules.
     #[arg(long, value_enum, default_value_t = Profile::Strict)]
     profile: Profile,
@@ -157,6 +161,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         fail_fast: args.fail_fast,
         cases: args.cases,
         seed: args.seed,
+        shrink_budget: args.shrink_budget,
         profile: match args.profile {
             Profile::Strict => ProfileMode::Strict,
             Profile::Documented => ProfileMode::Documented,

@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub cases: u32,
     /// Seed of the property tests; random when `None`.
     pub seed: Option<u64>,
+    /// Candidates one failing property rule's shrinking may send, speculation included;
+    /// past it the counterexample is reported as smaller, not minimal.
+    pub shrink_budget: u32,
     pub profile: ProfileMode,
     /// A progress line on standard error (only when it is a terminal).
     pub progress: bool,
@@ -92,6 +95,7 @@ impl RunOptions {
             fail_fast: false,
             cases: 48,
             seed: None,
+            shrink_budget: property::DEFAULT_SHRINK_BUDGET,
             profile: ProfileMode::Strict,
             progress: false,
             max_poll: None,
@@ -162,15 +166,14 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let Opened { server: _server, base_url, mut session, problems } =
         open_with(&options.target, options.client.clone(), options.control.clone()).await?;
     session.pace = pace::Pace::new(options.concurrency, options.rps);
-    let checked = match check_clients(&options.target, &session).await {
-        Ok(()) => {
-            options.control.line(&RunReport::header(&base_url, options.profile));
-            let mut found = Found::default();
-            let result = run_checks(&options, &session, &contracts, &problems, seed, &mut found).await;
-            result.map(|()| found)
-        }
-        Err(err) => Err(err),
-    };
+    options.control.line(&RunReport::header(&base_url, options.profile));
+    let mut found = Found::default();
+    // The setup's last request, the today probe's deletion, goes beside the checks.
+    let (result, ()) = futures_util::join!(
+        run_checks(&options, &session, &contracts, &problems, seed, &mut found),
+        session.remove_probe()
+    );
+    let checked = result.map(|()| found);
     // Whatever happened, what the run created goes.
     let left_behind = session.clean_up().await;
     let found = match checked {
@@ -205,36 +208,6 @@ struct Found {
     durations: BTreeMap<String, Duration>,
     /// Why the run stopped early.
     stopped: Option<String>,
-}
-
-/// A second client must be of another tenant, outside the first one's subtree, or the
-/// SEC checks would blame the server for what the clients are allowed to do.
-async fn check_clients(target: &Target, session: &session::Session) -> Result<(), Error> {
-    let (Some(b), Some(tenant_a)) = (&session.b, session.a.tenant) else { return Ok(()) };
-    let Some(tenant_b) = b.tenant else { return Ok(()) };
-    if tenant_a == tenant_b {
-        return Err(Error::Options(format!(
-            "the second client ({}) belongs to the first client's tenant {tenant_a}; the SEC checks need a \
-             client of a tenant outside the first one's subtree",
-            b.credentials.client_id
-        )));
-    }
-    if matches!(target, Target::Embedded(_)) {
-        return Ok(());
-    }
-    // Inside the subtree: the first client reads the second's tenant, not the reverse
-    // (both ways would be a server that lets anyone read anything: a finding, not this).
-    let list = |tenant| reportcheck_client::RawRequest::new(reqwest::Method::GET, format!("/tenants/{tenant}/reports"));
-    let down = session.send(&session.a, &list(tenant_b)).await?.status.is_success();
-    let up = session.send(b, &list(tenant_a)).await?.status.is_success();
-    if down && !up {
-        return Err(Error::Options(format!(
-            "the second client ({}) belongs to tenant {tenant_b}, inside the first client's subtree ({tenant_a}): \
-             the SEC checks need a client of a tenant outside it",
-            b.credentials.client_id
-        )));
-    }
-    Ok(())
 }
 
 /// The rules a contract can report under the selection.
@@ -320,7 +293,7 @@ async fn run_sources(
     let done_ref = &done;
     let mut runs = futures_util::stream::iter(selected.iter().map(|&(contract, all_rules)| async move {
         let started = Instant::now();
-        let result = runner::run_contract(session, spec, contract, selection, all_rules).await;
+        let result = pace::chain(runner::run_contract(session, spec, contract, selection, all_rules)).await;
         let finished = done_ref.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if show_progress {
             eprint!("\r\x1b[2K[{finished}/{total}] {}", contract.contract.name);
@@ -331,7 +304,7 @@ async fn run_sources(
     let run_updates = selection.rule_selected(Rule::Upd9);
     let updates = async {
         let started = Instant::now();
-        let checks = if run_updates { Some(concurrency::check(session).await) } else { None };
+        let checks = if run_updates { Some(pace::chain(concurrency::check(session)).await) } else { None };
         (checks, started.elapsed())
     };
     let properties = async {
@@ -339,7 +312,13 @@ async fn run_sources(
         let checks = if property_rules.is_empty() {
             None
         } else {
-            Some(property::check(session, options.cases, seed, options.concurrency).await)
+            let plan = property::Plan {
+                cases: options.cases,
+                seed,
+                in_flight: options.concurrency,
+                shrink_budget: options.shrink_budget,
+            };
+            Some(property::check(session, plan).await)
         };
         (checks, started.elapsed())
     };

@@ -263,6 +263,13 @@ pub async fn run_contract(
             && let Some(body) = &json
         {
             created.push((step.party, body.clone()));
+        } else if response.status.is_success()
+            && let Some(body) = &json
+            && let Some(version) = body.get("version")
+            && let Some((_, known)) = created.iter_mut().find(|(_, known)| known.get("id") == body.get("id"))
+        {
+            // The version the cleanup deletes at: the latest a report of this contract had.
+            known["version"] = version.clone();
         }
         for (name, pointer) in &step.capture {
             if let Some(value) = json.as_ref().and_then(|body| body.pointer(pointer)) {
@@ -271,11 +278,18 @@ pub async fn run_contract(
         }
         exchanges.push(Recorded { step: index, party: step.party, request, response });
     }
-    for (party, report) in created {
-        if let Some(side) = session.side(party) {
-            session.remove(side, &report).await?;
-        }
-    }
+    // All at once, each at the version last seen (a DELETE each, unless it moved on).
+    let removals = created.iter().filter_map(|(party, report)| {
+        let side = session.side(*party)?;
+        let id = report["id"].as_str()?;
+        Some(async move {
+            match crate::session::version_of(report) {
+                Some(version) => session.remove_known(side, id, &version).await,
+                None => session.remove(side, report).await,
+            }
+        })
+    });
+    futures_util::future::join_all(removals).await.into_iter().collect::<Result<Vec<()>, Error>>()?;
     for (rule, (count, problems)) in implicit {
         if !keep(rule) || count == 0 {
             continue;

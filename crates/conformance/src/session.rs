@@ -58,6 +58,8 @@ pub struct Session {
     pub control: RunControl,
     /// How many requests may be in flight, and how many may start per second.
     pub pace: crate::pace::Pace,
+    /// The report `probe_today` created (id, version), deleted beside the first checks.
+    probe: std::sync::Mutex<Option<(String, String)>>,
 }
 
 impl Session {
@@ -160,8 +162,16 @@ impl Session {
             bogus_token,
             control,
             pace: crate::pace::Pace::default(),
+            probe: std::sync::Mutex::new(None),
         };
-        session.today = session.probe_today().await?.unwrap_or(session.today);
+        // The last round trip of the setup: the server's today, and where the second
+        // client is, at once.
+        let (today, outside) = futures_util::join!(session.probe_today(), session.second_client_outside());
+        if let Err(err) = outside {
+            session.remove_probe().await;
+            return Err(err);
+        }
+        session.today = today?.unwrap_or(session.today);
         Ok((session, problems))
     }
 
@@ -223,7 +233,7 @@ impl Session {
         &self,
         side: &Side,
         request: &RawRequest,
-        _slot: Option<tokio::sync::SemaphorePermit<'_>>,
+        _slot: crate::pace::Slot,
     ) -> Result<RawResponse, Error> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let timeout = side.client.options().request_timeout;
@@ -324,6 +334,33 @@ impl Session {
         vars
     }
 
+    /// A second client must be of another tenant, outside the first one's subtree, or the
+    /// SEC checks would blame the server for what the clients are allowed to do.
+    async fn second_client_outside(&self) -> Result<(), Error> {
+        let (Some(b), Some(tenant_a)) = (&self.b, self.a.tenant) else { return Ok(()) };
+        let Some(tenant_b) = b.tenant else { return Ok(()) };
+        if tenant_a == tenant_b {
+            return Err(Error::Options(format!(
+                "the second client ({}) belongs to the first client's tenant {tenant_a}; the SEC checks need a \
+                 client of a tenant outside the first one's subtree",
+                b.credentials.client_id
+            )));
+        }
+        // Inside the subtree: the first client reads the second's tenant, not the reverse
+        // (both ways would be a server that lets anyone read anything: a finding, not this).
+        let list = |tenant| RawRequest::new(Method::GET, format!("/tenants/{tenant}/reports"));
+        let (down, up) =
+            futures_util::future::join(self.send(&self.a, &list(tenant_b)), self.send(b, &list(tenant_a))).await;
+        if down?.status.is_success() && !up?.status.is_success() {
+            return Err(Error::Options(format!(
+                "the second client ({}) belongs to tenant {tenant_b}, inside the first client's subtree ({tenant_a}): \
+                 the SEC checks need a client of a tenant outside it",
+                b.credentials.client_id
+            )));
+        }
+        Ok(())
+    }
+
     /// The server's today: a one-time report created without `generation_date` is
     /// generated today (CRT-7). Falls back to the UTC date when that does not work or
     /// disagrees with it by more than a day.
@@ -335,12 +372,37 @@ impl Session {
         let response = self.send(&self.a, &RawRequest::new(Method::POST, "/reports").json(&body)).await?;
         let created: Option<Value> = serde_json::from_slice(&response.body).ok();
         let Some(created) = created.filter(|_| response.status.is_success()) else { return Ok(None) };
-        // A probe that cannot be deleted now stays tracked: the run's cleanup deletes it,
-        // or names it as left behind.
-        let _ = self.remove(&self.a, &created).await;
+        // Deleted beside the first checks (`remove_probe`); until then, and if that
+        // fails, it stays tracked: the run's cleanup deletes it, or names it as left behind.
+        if let Some(id) = created["id"].as_str() {
+            *self.probe.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((id.to_owned(), version_of(&created).unwrap_or_default()));
+        }
         let probed = created["generation_date"].as_str().and_then(|text| reportcheck_model::date::parse_day(text).ok());
         let utc = time::OffsetDateTime::now_utc().date();
         Ok(probed.filter(|date| (*date - utc).whole_days().abs() <= 1))
+    }
+
+    /// Deletes the report the today probe created, if there is one.
+    pub async fn remove_probe(&self) {
+        let probe = self.probe.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some((id, version)) = probe {
+            let _ = self.remove_known(&self.a, &id, &version).await;
+        }
+    }
+
+    /// Deletes a report at the version the caller knows, in one request; when that does
+    /// not delete it (the version moved on), as [`Session::remove`] does.
+    pub async fn remove_known(&self, side: &Side, id: &str, version: &str) -> Result<(), Error> {
+        let delete = RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"));
+        let answer = self.send(side, &delete).await?;
+        if answer.status == reqwest::StatusCode::NOT_FOUND {
+            self.control.deleted(id);
+        }
+        if answer.status.is_success() || answer.status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        self.remove_with(side, id, false).await
     }
 
     /// Deletes a report this run created, at its current version; errors are ignored
@@ -361,14 +423,19 @@ impl Session {
         if !current.status.is_success() {
             return Ok(());
         }
-        let version = serde_json::from_slice::<Value>(&current.body).ok().and_then(|body| match &body["version"] {
-            Value::String(text) => Some(text.clone()),
-            other => other.as_i64().map(|n| n.to_string()),
-        });
+        let version = serde_json::from_slice::<Value>(&current.body).ok().and_then(|body| version_of(&body));
         if let Some(version) = version {
             send(RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"))).await?;
         }
         Ok(())
+    }
+}
+
+/// A report's `version` as a query value (a number, or a string where servers send one).
+pub(crate) fn version_of(report: &Value) -> Option<String> {
+    match &report["version"] {
+        Value::String(text) => Some(text.clone()),
+        other => other.as_i64().map(|n| n.to_string()),
     }
 }
 

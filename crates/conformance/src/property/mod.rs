@@ -9,25 +9,38 @@
 
 mod generate;
 mod replay;
+mod shrink;
 mod sweep;
 mod world;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::StreamExt as _;
-use proptest::strategy::{Strategy, ValueTree};
+use futures_util::stream::FuturesUnordered;
+use proptest::strategy::Strategy as _;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use reportcheck_model::{Date, Id, Rule};
 
 use self::generate::Op;
+pub use self::shrink::DEFAULT_BUDGET as DEFAULT_SHRINK_BUDGET;
+use self::shrink::{Counterexample, Generated};
 use self::world::{Finding, Sent, World};
 use crate::contract::Case;
 use crate::error::Error;
 use crate::outcome::{Check, Failure, Outcome, Source};
 use crate::session::{RECIPIENT, Session};
 
-/// Shrinking steps per failing rule, at most.
-const MAX_SHRINK_ITERS: u32 = 128;
+/// How the property tests run.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Generated sequences.
+    pub cases: u32,
+    pub seed: u64,
+    /// Sequences sent at once.
+    pub in_flight: usize,
+    /// Candidates one failing rule's shrinking may send (speculation included).
+    pub shrink_budget: u32,
+}
 
 /// How one sequence went.
 struct Executed {
@@ -36,19 +49,24 @@ struct Executed {
     exercised: BTreeSet<(Rule, Case)>,
 }
 
-/// Sends one sequence and cleans up what it created, whatever happened.
-async fn execute(session: &Session, tenant: Id, ops: &[Op]) -> Result<Executed, Error> {
-    let mut world = World::new(session, tenant, recipients());
-    let mut outcome = Ok(());
-    for op in ops {
-        outcome = world.run(op).await;
-        if outcome.is_err() {
-            break;
+/// Sends one sequence and cleans up what it created, whatever happened. With `until`,
+/// the sequence ends at the first finding of that rule (what follows cannot change it).
+async fn execute(session: &Session, tenant: Id, ops: &[Op], until: Option<Rule>) -> Result<Executed, Error> {
+    crate::pace::chain(async {
+        let mut world = World::new(session, tenant, recipients());
+        let mut outcome = Ok(());
+        for op in ops {
+            outcome = world.run(op).await;
+            let found = until.is_some_and(|rule| world.findings.iter().any(|finding| finding.rule == rule));
+            if outcome.is_err() || found {
+                break;
+            }
         }
-    }
-    world.clean_up().await?;
-    outcome?;
-    Ok(Executed { findings: world.findings, sent: world.sent, exercised: world.exercised })
+        world.clean_up().await?;
+        outcome?;
+        Ok(Executed { findings: world.findings, sent: world.sent, exercised: world.exercised })
+    })
+    .await
 }
 
 fn recipients() -> [Id; 2] {
@@ -57,61 +75,107 @@ fn recipients() -> [Id; 2] {
     [first, second]
 }
 
-/// The smallest sequence found that still fails one rule.
-struct Counterexample {
-    length: usize,
-    finding: Finding,
-    sent: Vec<Sent>,
-    /// How many of the generated sequences failed this rule.
+/// A failing rule: its counterexample, and how many generated sequences failed it.
+struct Failed {
+    counterexample: Counterexample,
     sequences: usize,
 }
 
-/// Runs `cases` generated sequences from `seed`, up to `in_flight` at once: each works on
-/// its own reports, so the verdict does not depend on the interleaving. Every rule that
-/// fails gets its own minimal counterexample; the rest keep their checks.
-pub async fn check(session: &Session, cases: u32, seed: u64, in_flight: usize) -> Result<Vec<Check>, Error> {
+/// Runs `plan.cases` generated sequences from `plan.seed`, up to `plan.in_flight` at once:
+/// each works on its own reports, so the verdict does not depend on the interleaving.
+/// Every rule that fails gets its own minimal counterexample, shrunk as soon as the first
+/// sequence (in generation order) that fails it is known, beside the sequences still
+/// running and the other rules' shrinking; the rest keep their checks.
+pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
     let Some(tenant) = session.a.tenant else {
         return Ok(vec![Check::without_tenant(Rule::Upd6, Source::Property, "generated sequences")]);
     };
     let today = session.today;
-    let mut runner = runner(seed, cases);
+    let mut runner = runner(plan.seed, plan.cases);
     let strategy =
-        generate::ops(tenant, today, recipients()[0], session.b.as_ref().is_some_and(|b| b.tenant.is_some()));
-    let mut trees = Vec::with_capacity(cases as usize);
-    for _ in 0..cases {
-        trees.push(
-            strategy
-                .new_tree(&mut runner)
-                .map_err(|reason| Error::Options(format!("cannot generate a sequence: {reason}")))?,
-        );
+        generate::ops(tenant, today, recipients()[0], session.b.as_ref().is_some_and(|b| b.tenant.is_some())).boxed();
+    let generated: Vec<Generated> = (0..plan.cases).map(|_| Generated::draw(&mut runner)).collect();
+    let strategy = &strategy;
+    let mut trees = Vec::with_capacity(generated.len());
+    for sequence in &generated {
+        trees.push(sequence.tree(strategy)?.current());
     }
-    // The same seed gives the same sequences, whatever order they finish in.
-    let sequences = futures_util::stream::iter(trees.iter().map(|tree| {
-        let ops = tree.current();
-        async move { execute(session, tenant, &ops).await }
-    }))
-    .buffered(in_flight.max(1))
-    .collect::<Vec<Result<Executed, Error>>>();
-    // The fixed sweeps run beside the sequences; they work on reports of their own.
-    let (executed, downloads, malformed) =
-        futures_util::join!(sequences, sweep::downloads(session, tenant), sweep::malformed(session, tenant));
-    let swept = [downloads?, malformed?];
-    let mut exercised = BTreeSet::new();
-    let mut first_failure: BTreeMap<Rule, (usize, usize)> = BTreeMap::new();
-    for (index, executed) in executed.into_iter().enumerate() {
-        let executed = executed?;
-        exercised.extend(executed.exercised);
-        for finding in &executed.findings {
-            first_failure.entry(finding.rule).or_insert((index, 0)).1 += 1;
+    // The same seed gives the same sequences, whatever order they finish in; they are
+    // read in generation order, so the sequence a rule's shrinking starts from is too.
+    let mut sequences = futures_util::stream::iter(
+        trees.iter().enumerate().map(|(index, ops)| async move { (index, execute(session, tenant, ops, None).await) }),
+    )
+    .buffered(plan.in_flight.max(1));
+    let judged = async {
+        let mut exercised = BTreeSet::new();
+        let mut failing: BTreeMap<Rule, usize> = BTreeMap::new();
+        let mut shrinking = FuturesUnordered::new();
+        let mut counterexamples = BTreeMap::new();
+        let mut fatal: Option<Error> = None;
+        let mut sequences_done = false;
+        while !sequences_done || !shrinking.is_empty() {
+            tokio::select! {
+                next = sequences.next(), if !sequences_done => match next {
+                    None => sequences_done = true,
+                    Some((_, Err(err))) => fatal = fatal.or(Some(err)),
+                    Some((index, Ok(executed))) => {
+                        exercised.extend(executed.exercised);
+                        for finding in &executed.findings {
+                            let count = failing.entry(finding.rule).or_default();
+                            *count += 1;
+                            if *count > 1 || fatal.is_some() {
+                                continue;
+                            }
+                            // Printed at once; the minimal counterexample follows.
+                            session.control.line(&format!(
+                                "  found {:<7} by generated sequence {} of {} ({} operations), shrinking: {}",
+                                finding.rule.id(),
+                                index + 1,
+                                plan.cases,
+                                trees[index].len(),
+                                finding.message.lines().next().unwrap_or_default()
+                            ));
+                            let rule = finding.rule;
+                            let first = (finding.clone(), executed.sent.clone());
+                            let sequence = &generated[index];
+                            shrinking.push(async move {
+                                let shrunk = shrink::shrink(
+                                    session, tenant, strategy, sequence, rule, first, plan.shrink_budget,
+                                )
+                                .await;
+                                (rule, shrunk)
+                            });
+                        }
+                    }
+                },
+                Some((rule, shrunk)) = shrinking.next(), if !shrinking.is_empty() => match shrunk {
+                    Ok(counterexample) => {
+                        counterexamples.insert(rule, counterexample);
+                    }
+                    Err(err) => fatal = fatal.or(Some(err)),
+                },
+            }
         }
-    }
-    let mut counterexamples = BTreeMap::new();
-    for (rule, (index, sequences)) in first_failure {
-        let mut counterexample = shrink(session, tenant, &mut trees[index], rule).await?;
-        counterexample.sequences = sequences;
-        counterexamples.insert(rule, counterexample);
-    }
-    let mut checks = checks(session, cases, seed, today, exercised, counterexamples);
+        if let Some(err) = fatal {
+            return Err(err);
+        }
+        let failed: BTreeMap<Rule, Failed> = counterexamples
+            .into_iter()
+            .map(|(rule, counterexample)| {
+                (rule, Failed { counterexample, sequences: failing.get(&rule).copied().unwrap_or_default() })
+            })
+            .collect();
+        Ok((exercised, failed))
+    };
+    // The fixed sweeps run beside the sequences; they work on reports of their own.
+    let (judged, downloads, malformed) = futures_util::join!(
+        judged,
+        crate::pace::chain(sweep::downloads(session, tenant)),
+        crate::pace::chain(sweep::malformed(session, tenant))
+    );
+    let swept = [downloads?, malformed?];
+    let (exercised, failed) = judged?;
+    let mut checks = checks(session, plan, today, exercised, failed);
     checks.extend(swept.iter().flat_map(swept_checks));
     Ok(checks)
 }
@@ -148,59 +212,17 @@ fn runner(seed: u64, cases: u32) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes))
 }
 
-/// Simplifies the sequence while it still fails `rule`, as proptest's runner does
-/// (simplify while it fails, complicate when it passes), driven from async code.
-async fn shrink(
-    session: &Session,
-    tenant: Id,
-    tree: &mut impl ValueTree<Value = Vec<Op>>,
-    rule: Rule,
-) -> Result<Counterexample, Error> {
-    let fails = |executed: Executed| -> Option<(Finding, Vec<Sent>)> {
-        let finding = executed.findings.into_iter().find(|finding| finding.rule == rule)?;
-        Some((finding, executed.sent))
-    };
-    let first = execute(session, tenant, &tree.current()).await?;
-    let length = tree.current().len();
-    let Some((finding, sent)) = fails(first) else {
-        // A departure that did not show again (a race on the server): report it as seen.
-        let finding = Finding { rule, message: "the failure did not reproduce on a second run".to_owned() };
-        return Ok(Counterexample { length, finding, sent: Vec::new(), sequences: 0 });
-    };
-    let mut minimal = Counterexample { length, finding, sent, sequences: 0 };
-    if !tree.simplify() {
-        return Ok(minimal);
-    }
-    for _ in 0..MAX_SHRINK_ITERS {
-        let ops = tree.current();
-        match fails(execute(session, tenant, &ops).await?) {
-            Some((finding, sent)) => {
-                minimal = Counterexample { length: ops.len(), finding, sent, sequences: 0 };
-                if !tree.simplify() {
-                    break;
-                }
-            }
-            None => {
-                if !tree.complicate() {
-                    break;
-                }
-            }
-        }
-    }
-    Ok(minimal)
-}
-
 fn checks(
     session: &Session,
-    cases: u32,
-    seed: u64,
+    plan: Plan,
     today: Date,
     exercised: BTreeSet<(Rule, Case)>,
-    counterexamples: BTreeMap<Rule, Counterexample>,
+    failed: BTreeMap<Rule, Failed>,
 ) -> Vec<Check> {
+    let Plan { cases, seed, .. } = plan;
     let mut checks: Vec<Check> = exercised
         .into_iter()
-        .filter(|(rule, _)| !counterexamples.contains_key(rule))
+        .filter(|(rule, _)| !failed.contains_key(rule))
         .map(|(rule, case)| Check {
             rule,
             source: Source::Property,
@@ -209,18 +231,28 @@ fn checks(
             outcome: Outcome::Passed,
         })
         .collect();
-    for (rule, counterexample) in counterexamples {
-        let Counterexample { length, finding, sent, sequences } = counterexample;
+    for (rule, Failed { counterexample, sequences }) in failed {
+        let Counterexample { length, finding, sent, minimal, candidates, rounds, reproduced } = counterexample;
+        let shrunk = if minimal {
+            "minimal after shrinking".to_owned()
+        } else {
+            format!("smaller, not minimal: shrinking stopped after {candidates} candidates (--shrink-budget)")
+        };
+        let mut message = format!(
+            "{}\n{sequences} of {cases} generated sequences failed {rule}; rerun with --seed {seed}\n\
+             shrunk with {candidates} candidates in {rounds} rounds sent side by side",
+            finding.message
+        );
+        if !reproduced {
+            message.push_str("\nthe first failing sequence passed when run once more: the server may be racy");
+        }
         checks.push(Check {
             rule,
             source: Source::Property,
-            name: format!("a generated sequence of {length} operations (minimal after shrinking)"),
+            name: format!("a generated sequence of {length} operations ({shrunk})"),
             case: Case::Positive,
             outcome: Outcome::Failed(Failure {
-                message: format!(
-                    "{}\n{sequences} of {cases} generated sequences failed {rule}; rerun with --seed {seed}",
-                    finding.message
-                ),
+                message,
                 request: Some(replay::render(session, &sent, seed, today)),
                 expected: None,
                 actual: None,

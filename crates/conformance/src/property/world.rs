@@ -465,13 +465,16 @@ impl<'s> World<'s> {
         body
     }
 
-    /// Deletes every report this sequence saw accepted that is still there.
+    /// Deletes every report this sequence saw accepted that is still there, at the
+    /// version it knows (one request each, all at once).
     pub async fn clean_up(&self) -> Result<(), Error> {
-        let removals = self
-            .labels
-            .keys()
-            .filter(|id| !self.deleted.contains(id))
-            .map(|id| async move { self.session.remove(&self.session.a, &serde_json::json!({"id": id})).await });
+        let removals = self.labels.keys().filter(|id| !self.deleted.contains(id)).map(|id| async move {
+            let a = &self.session.a;
+            match self.reports.get(id) {
+                Some(report) => self.session.remove_known(a, &id.to_string(), &report.version.to_string()).await,
+                None => self.session.remove(a, &serde_json::json!({"id": id})).await,
+            }
+        });
         futures_util::future::join_all(removals).await.into_iter().collect()
     }
 }

@@ -176,7 +176,19 @@ async fn a_property_failure_replays_as_a_contract() {
     let faulty = Config { faults: [Fault::NoVersionBump].into(), ..config() };
     let empty = std::env::temp_dir().join(format!("reportcheck-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("dir");
-    let report = run(RunOptions { contracts: empty.clone().into(), cases: 64, ..options(faulty.clone()) }).await;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = {
+        let lines = std::sync::Arc::clone(&lines);
+        std::sync::Arc::new(move |line: &str| lines.lock().expect("lines").push(line.to_owned()))
+    };
+    let control = reportcheck_conformance::RunControl::default().with_lines(sink);
+    let report =
+        run(RunOptions { contracts: empty.clone().into(), cases: 64, control, ..options(faulty.clone()) }).await;
+    // The failure is printed when it is found, before its shrinking ends and the rule's line.
+    let lines = lines.lock().expect("lines").clone();
+    let found = lines.iter().position(|line| line.trim_start().starts_with("found UPD-7"));
+    let verdict = lines.iter().position(|line| line.trim_start().starts_with("FAIL UPD-7"));
+    assert!(matches!((found, verdict), (Some(found), Some(verdict)) if found < verdict), "{lines:#?}");
     let failure = report
         .checks
         .iter()
@@ -186,6 +198,7 @@ async fn a_property_failure_replays_as_a_contract() {
         })
         .unwrap_or_else(|| panic!("the property tests catch no-version-bump:\n{}", report.summary()));
     assert!(failure.message.contains("--seed 7"), "{}", failure.message);
+    assert!(failure.message.contains("rounds sent side by side"), "{}", failure.message);
     let replay = failure.request.expect("the replay");
     assert!(replay.contains("curl -sS"), "{replay}");
     let start = replay.find('{').expect("a contract");
