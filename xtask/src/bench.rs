@@ -31,6 +31,10 @@ pub struct Args {
     /// Run only one part (default: all of them).
     #[arg(long, value_enum)]
     only: Option<Part>,
+    /// The fault of the latency part's failing run: one rule that a sequence of the
+    /// property tests shows, so it is found and shrunk.
+    #[arg(long, default_value = "toggle-keeps-version")]
+    fault: reportcheck_server::Fault,
 }
 
 /// The parts of the benchmark.
@@ -56,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .args(["--reports", &args.reports.to_string()])
             .args(["--seeds", &args.seeds.to_string()])
             .args(["--seed-cases", &args.seed_cases.to_string()])
+            .args(["--fault", args.fault.name()])
             .args(
                 args.only
                     .and_then(|part| clap::ValueEnum::to_possible_value(&part))
@@ -77,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         runtime.block_on(harness(&args))?;
     }
     if runs(Part::Latency) {
-        runtime.block_on(latency())?;
+        runtime.block_on(latency(args.fault))?;
     }
     if runs(Part::Seeds) {
         return runtime.block_on(no_false_alarms(&args));
@@ -86,50 +91,64 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Time to verdict of the default run when every answer comes this much later: the
-/// embedded server behind an in-process proxy that holds each answer back.
-async fn latency() -> anyhow::Result<()> {
-    println!("time to verdict over added latency (default run: contracts, parallel updates, property tests)");
-    println!("  {:>8}  {:>9}  {:>8}  {:>9}  {:>15}", "latency", "verdict", "requests", "failures", "critical path");
+/// embedded server behind an in-process proxy that holds each answer back, passing and
+/// with a fault that fails one rule of the property tests (found, then shrunk).
+async fn latency(fault: reportcheck_server::Fault) -> anyhow::Result<()> {
+    let failing = || reportcheck_server::Config { faults: [fault].into(), ..Default::default() };
+    println!(
+        "time to verdict over added latency (default run, seed 1; failing: {} fails {})",
+        fault.name(),
+        fault.rule()
+    );
+    println!(
+        "  {:>8}  {:>7}  {:>9}  {:>13}  {:>8}  {:>8}  {:>13}",
+        "latency", "run", "verdict", "first failure", "requests", "failures", "critical path"
+    );
     for delay in [0u64, 50, 200] {
-        let report = through_proxy(reportcheck_server::Config::default(), delay, 1).await?;
-        let wall = report.duration.as_secs_f64();
-        // The longest chain of requests that waited for each other, in round trips.
-        let path =
-            if delay == 0 { "-".to_owned() } else { format!("~{:.0} round trips", wall * 1000.0 / delay as f64) };
-        println!(
-            "  {:>6} ms  {:>7.2} s  {:>8}  {:>9}  {:>15}",
-            delay,
-            wall,
-            report.requests,
-            report.checks.iter().filter(|check| check.is_failed()).count(),
-            path
-        );
+        for (run, config) in [("passing", reportcheck_server::Config::default()), ("failing", failing())] {
+            let timed = through_proxy(config, delay, 1).await?;
+            let report = &timed.report;
+            let wall = report.duration.as_secs_f64();
+            // The longest chain of requests that waited for each other, in round trips.
+            let path =
+                if delay == 0 { "-".to_owned() } else { format!("~{:.0} round trips", wall * 1000.0 / delay as f64) };
+            let first = timed.first_failure.map_or_else(|| "-".to_owned(), |at| format!("{:.2} s", at.as_secs_f64()));
+            // The sources that took longest: where the critical path runs.
+            let mut longest: Vec<(&String, &Duration)> = report.durations.iter().collect();
+            longest.sort_by(|a, b| b.1.cmp(a.1));
+            let longest: Vec<String> =
+                longest.iter().take(3).map(|(source, took)| format!("{source} {:.2} s", took.as_secs_f64())).collect();
+            println!(
+                "  {:>5} ms  {:>7}  {:>7.2} s  {:>13}  {:>8}  {:>8}  {:>13}  (longest: {})",
+                delay,
+                run,
+                wall,
+                first,
+                report.requests,
+                report.checks.iter().filter(|check| check.is_failed()).count(),
+                path,
+                longest.join(", ")
+            );
+        }
     }
-    // Concurrency must not change a verdict: the same seed against the same (faulty)
-    // server gives the same tally per rule at 0 ms and at 50 ms.
-    let faults: reportcheck_server::Faults =
-        [reportcheck_server::Fault::NoVersionBump, reportcheck_server::Fault::ListOmitsMonthly].into();
+    // Latency must not change a verdict: the same seed against the same faulty server
+    // gives the same tally per rule and the same minimal counterexamples at 0, 50 and
+    // 200 ms, whatever order the answers arrive in.
     let mut differing = Vec::new();
     for seed in 1..=10u64 {
-        let mut tallies = Vec::new();
-        for delay in [0u64, 50] {
-            let config = reportcheck_server::Config { faults: faults.clone(), ..Default::default() };
-            let report = through_proxy(config, delay, seed).await?;
-            tallies.push(report.tally());
+        let mut verdicts = Vec::new();
+        for delay in [0u64, 50, 200] {
+            let timed = through_proxy(failing(), delay, seed).await?;
+            verdicts.push((timed.report.tally(), counterexamples(&timed.report)));
         }
-        if tallies[0] != tallies[1] {
-            let rules: Vec<String> = tallies[0]
-                .iter()
-                .filter(|(rule, tally)| tallies[1].get(rule) != Some(tally))
-                .map(|(rule, tally)| format!("{rule} {tally:?} vs {:?}", tallies[1].get(rule)))
-                .collect();
-            println!("  seed {seed}: {}", rules.join("; "));
+        if verdicts.iter().any(|verdict| *verdict != verdicts[0]) {
+            println!("  seed {seed}: the verdict differs between 0, 50 and 200 ms");
             differing.push(seed);
         }
     }
     println!(
-        "  verdict at 50 ms vs 0 ms, seeds 1-10, faults {}: {}",
-        faults.iter().map(|fault| fault.name()).collect::<Vec<_>>().join(" + "),
+        "  verdict and minimal counterexamples at 0, 50 and 200 ms, seeds 1-10, fault {}: {}",
+        fault.name(),
         if differing.is_empty() {
             "identical for every seed".to_owned()
         } else {
@@ -142,14 +161,33 @@ async fn latency() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Each failed property check's name and replayable contract, ids left out.
+fn counterexamples(report: &reportcheck_conformance::RunReport) -> Vec<String> {
+    use reportcheck_conformance::{Outcome, Source, outcome::stable};
+
+    report
+        .checks
+        .iter()
+        .filter_map(|check| match (&check.source, &check.outcome) {
+            (Source::Property, Outcome::Failed(failure)) => {
+                let contract = failure.request.as_deref().and_then(|text| text.split("\n\ncurl commands").next());
+                Some(stable(&format!("{} {}: {}", check.rule, check.name, contract.unwrap_or_default())))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A run, and when its first failure was printed.
+struct Timed {
+    report: reportcheck_conformance::RunReport,
+    first_failure: Option<Duration>,
+}
+
 /// The default run with `seed` against an embedded server with `config`, behind a
 /// proxy that adds `delay` ms to every answer.
-async fn through_proxy(
-    config: reportcheck_server::Config,
-    delay: u64,
-    seed: u64,
-) -> anyhow::Result<reportcheck_conformance::RunReport> {
-    use reportcheck_conformance::{RunOptions, Target, credentials};
+async fn through_proxy(config: reportcheck_server::Config, delay: u64, seed: u64) -> anyhow::Result<Timed> {
+    use reportcheck_conformance::{RunControl, RunOptions, Target, credentials};
 
     let server = reportcheck_server::spawn(config).await?;
     let upstream = server.base_url().trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
@@ -163,9 +201,26 @@ async fn through_proxy(
         client: credentials(0).context("the fixture has a client")?,
         second: credentials(1),
     };
-    let report = reportcheck_conformance::run(RunOptions { seed: Some(seed), ..RunOptions::new(target) }).await;
+    let started = Instant::now();
+    let first_failure = Arc::new(std::sync::Mutex::new(None));
+    let sink = {
+        let first_failure = Arc::clone(&first_failure);
+        Arc::new(move |line: &str| {
+            let failure = line.trim_start().starts_with("found ") || line.trim_start().starts_with("FAIL ");
+            if failure {
+                first_failure
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert(started.elapsed());
+            }
+        })
+    };
+    let control = RunControl::default().with_lines(sink);
+    let report =
+        reportcheck_conformance::run(RunOptions { seed: Some(seed), control, ..RunOptions::new(target) }).await;
     proxy.stop();
-    Ok(report?)
+    let first_failure = *first_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok(Timed { report: report?, first_failure })
 }
 
 /// A TCP proxy on 127.0.0.1 that holds back the first bytes of every answer by `delay`:
