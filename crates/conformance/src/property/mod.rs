@@ -135,6 +135,12 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
                                 trees[index].len(),
                                 finding.message.lines().next().unwrap_or_default()
                             ));
+                            let steps: Vec<String> = executed
+                                .sent
+                                .iter()
+                                .map(|sent| format!("{} {} {}", sent.method, sent.template, sent.status))
+                                .collect();
+                            session.control.line(&format!("    first counterexample: {}", steps.join(" → ")));
                             let rule = finding.rule;
                             let first = (finding.clone(), executed.sent.clone());
                             let sequence = &generated[index];
