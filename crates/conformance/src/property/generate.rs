@@ -119,7 +119,8 @@ pub enum Form {
 }
 
 impl Breakage {
-    /// `body` with this field broken, where the field is there to break.
+    /// `body` with this field broken. A field the body lacks is added, broken (its
+    /// parents made on the way), so a breakage never leaves a body as it was.
     pub fn apply(&self, body: &mut Value) {
         if let Form::UnknownKey = self.form {
             if let Some(object) = body.as_object_mut() {
@@ -127,13 +128,66 @@ impl Breakage {
             }
             return;
         }
-        let Some(field) = body.pointer_mut(self.pointer) else { return };
-        *field = match (self.form, &*field) {
-            (Form::UpperCase, Value::String(text)) => Value::String(text.to_uppercase()),
-            (Form::UpperCase, _) | (Form::Number, _) => json!(7),
+        match body.pointer_mut(self.pointer) {
+            Some(field) => *field = self.form.applied(field),
+            None => insert(body, self.pointer, self.form.applied(&valid_value(self.pointer))),
+        }
+    }
+}
+
+impl Form {
+    /// This invalid form of `valid`.
+    fn applied(self, valid: &Value) -> Value {
+        match (self, valid) {
+            // Upper case where there is a letter to raise (not a date or a number).
+            (Form::UpperCase, Value::String(text)) if text.to_uppercase() != *text => {
+                Value::String(text.to_uppercase())
+            }
+            (Form::UpperCase | Form::Number | Form::UnknownKey, _) => json!(7),
             (Form::Null, _) => Value::Null,
             (Form::EmptyString, _) => json!(""),
-            (Form::UnknownKey, _) => return,
+        }
+    }
+}
+
+/// A valid value of a field a breakage targets, to break where the body lacks it.
+fn valid_value(pointer: &str) -> Value {
+    match pointer {
+        "/result_action" => json!("send"),
+        "/parameters/kind" => json!("usage_current"),
+        "/parameters/level" => json!("accounts"),
+        "/parameters/formats/0" => json!("csv"),
+        "/schedule/type" => json!("once"),
+        "/schedule/enabled" | "/parameters/hide_zero_usage" => json!(false),
+        "/recipients" => json!([]),
+        // A tenant, a recipient, a date: a lower-case UUID stands for each.
+        _ => json!("0d6f3a52-8c1e-4b7a-9f2d-3e5c7a9b1d4f"),
+    }
+}
+
+/// Sets `value` at `pointer`, making the objects (and, for an index, the array) on the way.
+fn insert(body: &mut Value, pointer: &str, value: Value) {
+    let tokens: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let mut at = body;
+    for (index, token) in tokens.iter().enumerate() {
+        let last = index + 1 == tokens.len();
+        let next = tokens.get(index + 1).is_some_and(|next| next.parse::<usize>().is_ok());
+        let fresh = || if next { json!([]) } else { json!({}) };
+        at = match at {
+            Value::Array(items) => {
+                if last {
+                    items.push(value);
+                    return;
+                }
+                items.push(fresh());
+                items.last_mut().unwrap_or_else(|| unreachable!("just pushed"))
+            }
+            Value::Object(object) if last => {
+                object.insert((*token).to_owned(), value);
+                return;
+            }
+            Value::Object(object) => object.entry((*token).to_owned()).or_insert_with(fresh),
+            _ => return,
         };
     }
 }
@@ -313,4 +367,32 @@ pub fn ops(tenant: Id, today: Date, recipient: Id, foreign: bool) -> impl Strate
         foreign_weight => (slot, attempt()).prop_map(|(slot, attempt)| Op::Foreign { slot, attempt }),
     ];
     proptest::collection::vec(op, 1..13)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every breakage changes every body, whether the field is there or not, and the
+    /// broken field is then where its pointer says.
+    #[test]
+    fn a_breakage_never_leaves_a_body_as_it_was() {
+        let full_create = json!({"recipients": ["ca451758-b48a-45d9-9ae6-8f1059f67619"], "result_action": "send",
+            "parameters": {"tenant_id": "ede9f834-70b3-476c-83d9-736f9f8c7dae", "kind": "usage_current",
+                "level": "accounts", "formats": ["csv"], "hide_zero_usage": true},
+            "schedule": {"type": "once"}, "generation_date": "2026-12-01"});
+        let bodies =
+            [full_create, json!({}), json!({"recipients": []}), json!({"parameters": {"kind": "usage_daily"}})];
+        let forms = [Form::UpperCase, Form::Null, Form::Number, Form::EmptyString];
+        for pointer in CREATE_FIELDS.iter().chain(UPDATE_FIELDS) {
+            for form in forms {
+                for body in &bodies {
+                    let mut broken = body.clone();
+                    Breakage { pointer, form }.apply(&mut broken);
+                    assert_ne!(&broken, body, "{pointer} {form:?} left {body} as it was");
+                    assert!(broken.pointer(pointer).is_some(), "{pointer} {form:?} on {body}: {broken}");
+                }
+            }
+        }
+    }
 }
