@@ -20,6 +20,12 @@ pub enum Error {
     #[error("the server is unreachable: {0}")]
     Unreachable(String),
 
+    /// One request got no answer (after the client's retries) while the server still
+    /// answers others: the check that sent it turns it into a finding of its rule; it
+    /// ends no run.
+    #[error("no answer to {0}; the server answers other requests")]
+    Unanswered(String),
+
     /// The credentials were refused at the token endpoint.
     #[error("the credentials were refused: {0}")]
     BadCredentials(String),

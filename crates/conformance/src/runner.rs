@@ -200,8 +200,12 @@ pub async fn run_contract(
             Instant::now() + selection.max_poll.map_or(timeout, |cap| cap.min(timeout))
         });
         let mut attempt = 0;
-        let (response, json, results) = loop {
-            let response = session.send(side, &request).await?;
+        let answered = loop {
+            let response = match session.send(side, &request).await {
+                Ok(response) => response,
+                Err(Error::Unanswered(what)) => break Err(what),
+                Err(err) => return Err(err),
+            };
             let json: Option<Value> = serde_json::from_slice(&response.body).ok();
             let results: Vec<(&Expectation, Evaluated)> = step
                 .expect
@@ -217,7 +221,29 @@ pub async fn run_contract(
                     tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
                     attempt += 1;
                 }
-                _ => break (response, json, results),
+                _ => break Ok((response, json, results)),
+            }
+        };
+        let (response, json, results) = match answered {
+            Ok(answered) => answered,
+            // The step's checks fail (the server answers other requests); what needs its
+            // answer cannot run, and the contract's cleanup still does.
+            Err(what) => {
+                for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
+                    checks.push(Check {
+                        rule: expectation.rule,
+                        source: source.clone(),
+                        name: step.name.clone(),
+                        case: expectation.case(),
+                        outcome: Outcome::Failed(Failure {
+                            message: format!("no answer to {what}"),
+                            request: Some(sent.text.clone()),
+                            ..Failure::default()
+                        }),
+                    });
+                }
+                blocked = Some(format!("an earlier step ({}) got no answer", step.name));
+                continue;
             }
         };
         let exchange = Exchange {

@@ -60,6 +60,13 @@ pub struct Session {
     pub pace: crate::pace::Pace,
     /// The report `probe_today` created (id, version), deleted beside the first checks.
     probe: std::sync::Mutex<Option<(String, String)>>,
+    /// Set once connected: from then on a request without an answer is `Unanswered`
+    /// while the server answers a probe, and the run's end once it does not.
+    connected: bool,
+    /// The server stopped answering (a probe got no answer either).
+    gone: std::sync::atomic::AtomicBool,
+    /// One liveness probe at a time.
+    probing: tokio::sync::Mutex<()>,
 }
 
 impl Session {
@@ -163,6 +170,9 @@ impl Session {
             control,
             pace: crate::pace::Pace::default(),
             probe: std::sync::Mutex::new(None),
+            connected: false,
+            gone: std::sync::atomic::AtomicBool::new(false),
+            probing: tokio::sync::Mutex::new(()),
         };
         // The last round trip of the setup: the server's today, and where the second
         // client is, at once.
@@ -172,6 +182,7 @@ impl Session {
             return Err(err);
         }
         session.today = today?.unwrap_or(session.today);
+        session.connected = true;
         Ok((session, problems))
     }
 
@@ -211,14 +222,41 @@ impl Session {
         if self.control.stop_reason().is_some() {
             return Err(stopped());
         }
-        if request.method == Method::POST {
-            return self.send_in_slot(side, request, slot).await;
+        let result = if request.method == Method::POST {
+            self.send_in_slot(side, request, slot).await
+        } else {
+            tokio::select! {
+                biased;
+                response = self.send_in_slot(side, request, slot) => response,
+                () = self.control.stopped() => Err(stopped()),
+            }
+        };
+        match result {
+            Err(Error::Unreachable(message)) if self.answers_others().await => {
+                Err(Error::Unanswered(self.redact(&format!("{} {} ({message})", request.method, request.path))))
+            }
+            other => other,
         }
-        tokio::select! {
-            biased;
-            response = self.send_in_slot(side, request, slot) => response,
-            () = self.control.stopped() => Err(stopped()),
+    }
+
+    /// After a request got no answer: whether the server still answers (a read of an
+    /// unknown report, any status). Once it does not, the run ends as unreachable, and
+    /// later requests without an answer are not probed again.
+    async fn answers_others(&self) -> bool {
+        if !self.connected || self.gone.load(Ordering::Relaxed) {
+            return false;
         }
+        let _one = self.probing.lock().await;
+        if self.gone.load(Ordering::Relaxed) {
+            return false;
+        }
+        let probe = RawRequest::new(Method::GET, format!("/reports/{}", Id::new_v4()));
+        let slot = self.pace.slot().await;
+        let answered = self.send_in_slot(&self.a, &probe, slot).await.is_ok();
+        if !answered {
+            self.gone.store(true, Ordering::Relaxed);
+        }
+        answered
     }
 
     /// Sends even when the run is stopped (the cleanup), keeping track of the reports
@@ -395,7 +433,12 @@ impl Session {
     /// not delete it (the version moved on), as [`Session::remove`] does.
     pub async fn remove_known(&self, side: &Side, id: &str, version: &str) -> Result<(), Error> {
         let delete = RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"));
-        let answer = self.send(side, &delete).await?;
+        let answer = match self.send(side, &delete).await {
+            Ok(answer) => answer,
+            // Still tracked: the run's cleanup tries again.
+            Err(Error::Unanswered(_)) => return Ok(()),
+            Err(err) => return Err(err),
+        };
         if answer.status == reqwest::StatusCode::NOT_FOUND {
             self.control.deleted(id);
         }
@@ -416,7 +459,12 @@ impl Session {
         let send = |request: RawRequest| async move {
             if always { self.send_always(side, &request).await } else { self.send(side, &request).await }
         };
-        let current = send(RawRequest::new(Method::GET, format!("/reports/{id}"))).await?;
+        let current = match send(RawRequest::new(Method::GET, format!("/reports/{id}"))).await {
+            Ok(current) => current,
+            // Still tracked: the run's cleanup tries again.
+            Err(Error::Unanswered(_)) => return Ok(()),
+            Err(err) => return Err(err),
+        };
         if current.status == reqwest::StatusCode::NOT_FOUND {
             self.control.deleted(id);
         }
@@ -425,7 +473,10 @@ impl Session {
         }
         let version = serde_json::from_slice::<Value>(&current.body).ok().and_then(|body| version_of(&body));
         if let Some(version) = version {
-            send(RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"))).await?;
+            match send(RawRequest::new(Method::DELETE, format!("/reports/{id}?version={version}"))).await {
+                Ok(_) | Err(Error::Unanswered(_)) => {}
+                Err(err) => return Err(err),
+            }
         }
         Ok(())
     }

@@ -55,7 +55,12 @@ impl Known for One<'_> {
 }
 
 async fn create(session: &Session, body: &Value) -> Result<Option<Report>, Error> {
-    let response = session.send(&session.a, &RawRequest::new(Method::POST, "/reports").json(body)).await?;
+    let response = match session.send(&session.a, &RawRequest::new(Method::POST, "/reports").json(body)).await {
+        Ok(response) => response,
+        // The create itself is judged by the sequences and contracts.
+        Err(Error::Unanswered(_)) => return Ok(None),
+        Err(err) => return Err(err),
+    };
     Ok(response.status.is_success().then(|| serde_json::from_slice::<Report>(&response.body).ok()).flatten())
 }
 
@@ -85,7 +90,15 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
     swept.exercised.push((Rule::Sto2, "every format reaches saved"));
     let deadline = Instant::now() + SAVE_BUDGET;
     let list = loop {
-        let response = session.send(&session.a, &RawRequest::new(Method::GET, format!("/reports/{id}/stored"))).await?;
+        let stored = RawRequest::new(Method::GET, format!("/reports/{id}/stored"));
+        let response = match session.send(&session.a, &stored).await {
+            Ok(response) => response,
+            Err(Error::Unanswered(what)) => {
+                swept.findings.push(Finding { rule: Rule::Sto2, message: format!("STO-2: no answer to {what}") });
+                return Ok(());
+            }
+            Err(err) => return Err(err),
+        };
         let list = serde_json::from_slice::<StoredReportList>(&response.body).ok().filter(|_| response.status == 200);
         let done = list.as_ref().is_none_or(|list| {
             !list.items.is_empty() && list.items.iter().all(|item| item.status != StoredStatus::InProgress)
@@ -188,7 +201,14 @@ pub async fn malformed(session: &Session, tenant: Id) -> Result<Swept, Error> {
             let mut request = RawRequest::new(method.clone(), path.clone());
             request.headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             request.body = Some(body.clone().into());
-            let response = session.send(&session.a, &request).await?;
+            let response = match session.send(&session.a, &request).await {
+                Ok(response) => response,
+                Err(Error::Unanswered(what)) => {
+                    let message = format!("ERR-3: {name} ({} bytes): no answer to {what}", body.len());
+                    return Ok((Some(Finding { rule: Rule::Err3, message }), None));
+                }
+                Err(err) => return Err(err),
+            };
             let status = response.status.as_u16();
             let finding = (status >= 500).then(|| Finding {
                 rule: Rule::Err3,

@@ -128,7 +128,16 @@ impl<'s> World<'s> {
             Party::A => &self.session.a,
             Party::B => self.session.b.as_ref().ok_or_else(|| Error::Options("no second client".to_owned()))?,
         };
-        let response = self.session.send(side, &request).await?;
+        let response = match self.session.send(side, &request).await {
+            Ok(response) => response,
+            // A finding of the rule the request checks; the sequence ends here (what the
+            // server did with it is unknown), the run goes on.
+            Err(Error::Unanswered(what)) => {
+                self.find(admissible.reference().rule(), format!("no answer to {what}"));
+                return Err(Error::Unanswered(what));
+            }
+            Err(err) => return Err(err),
+        };
         let status = response.status.as_u16();
         let answer: Option<Value> = serde_json::from_slice(&response.body).ok();
         let decision = admissible.follow(status).clone();

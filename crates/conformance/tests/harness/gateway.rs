@@ -30,6 +30,9 @@ enum Misbehaviour {
     TruncatedDownloads,
     /// Forwards this many requests, then never answers again.
     SilentAfter(usize),
+    /// Never answers this share of report requests (in thousandths), without forwarding
+    /// them; everything else goes through.
+    LosesAnswers { per_mille: u32 },
 }
 
 struct Gateway {
@@ -56,6 +59,12 @@ async fn forward(State(gateway): State<Arc<Gateway>>, request: Request) -> Respo
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             return response;
         }
+    }
+    if let Misbehaviour::LosesAnswers { per_mille } = gateway.misbehaviour
+        && path.starts_with("/api/2/reports")
+        && gateway.rng.lock().map(|mut rng| rng.u32(..1000)).unwrap_or(1000) < per_mille
+    {
+        return std::future::pending().await;
     }
     if let Misbehaviour::SilentAfter(answered) = gateway.misbehaviour
         && gateway.forwarded.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= answered
@@ -157,26 +166,47 @@ fn short_tokens() -> Config {
     Config { token_lifetime: Duration::from_secs(2), ..upstream() }
 }
 
-/// One case: the misbehaviour, the server behind it, and the only rule findings may name
-/// (`None`: the verdict equals the plain one, no failure).
-type Case = (&'static str, Misbehaviour, fn() -> Config, Option<Rule>);
+/// What a case's run finds.
+#[derive(Debug, Clone, Copy)]
+enum Verdict {
+    /// What the plain server gets: no failure.
+    Clean,
+    /// Failures under this rule only.
+    Only(Rule),
+    /// Failures, each a request that got no answer (under the rule of its check).
+    Unanswered,
+}
+
+/// One case: the misbehaviour, the server behind it, and what the run finds.
+type Case = (&'static str, Misbehaviour, fn() -> Config, Verdict);
 
 fn cases() -> Vec<Case> {
+    use Verdict::{Clean, Only};
     vec![
-        ("15% answered 429 or 503 by the gateway", Misbehaviour::Busy { per_mille: 150 }, upstream, None),
-        ("the same, with tokens that expire", Misbehaviour::Busy { per_mille: 150 }, short_tokens, None),
-        ("a gzip header over plain bytes", Misbehaviour::GzipHeaderOverPlainBytes, upstream, Some(Rule::Sto3)),
-        ("a download above the response limit", Misbehaviour::OversizedDownloads, upstream, Some(Rule::Sto3)),
-        ("a download that never ends", Misbehaviour::EndlessDownloads, upstream, Some(Rule::Sto3)),
-        ("a download that breaks off", Misbehaviour::TruncatedDownloads, upstream, Some(Rule::Sto3)),
+        ("15% answered 429 or 503 by the gateway", Misbehaviour::Busy { per_mille: 150 }, upstream, Clean),
+        ("the same, with tokens that expire", Misbehaviour::Busy { per_mille: 150 }, short_tokens, Clean),
+        ("a gzip header over plain bytes", Misbehaviour::GzipHeaderOverPlainBytes, upstream, Only(Rule::Sto3)),
+        ("a download above the response limit", Misbehaviour::OversizedDownloads, upstream, Only(Rule::Sto3)),
+        ("a download that never ends", Misbehaviour::EndlessDownloads, upstream, Only(Rule::Sto3)),
+        ("a download that breaks off", Misbehaviour::TruncatedDownloads, upstream, Only(Rule::Sto3)),
+        (
+            "1% of report requests never answered",
+            Misbehaviour::LosesAnswers { per_mille: 10 },
+            upstream,
+            Verdict::Unanswered,
+        ),
     ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_is_a_finding_and_every_run_ends_clean() {
     let mut problems = Vec::new();
-    for (name, misbehaviour, config, rule) in cases() {
-        let seeds: Vec<u64> = if rule.is_none() { (1..=10).collect() } else { vec![1] };
+    for (name, misbehaviour, config, verdict) in cases() {
+        let seeds: Vec<u64> = match verdict {
+            Verdict::Clean => (1..=10).collect(),
+            Verdict::Only(_) => vec![1],
+            Verdict::Unanswered => (1..=3).collect(),
+        };
         for seed in seeds {
             let server = reportcheck_server::spawn(config()).await.expect("server");
             let (base_url, task) = gateway(&server, misbehaviour, seed).await;
@@ -186,9 +216,19 @@ async fn every_answer_is_a_finding_and_every_run_ends_clean() {
                 second: Some(credentials(Fixture::CLIENT_B, Fixture::CLIENT_B_SECRET)),
             };
             let started = Instant::now();
-            let run =
-                reportcheck_conformance::run(RunOptions { cases: 24, seed: Some(seed), ..RunOptions::new(target) })
-                    .await;
+            // A request the gateway never answers waits out this timeout (and a read, its
+            // retries) before it is a finding.
+            let client = reportcheck_client::ClientOptions {
+                request_timeout: Some(Duration::from_secs(2)),
+                ..reportcheck_client::ClientOptions::default()
+            };
+            let run = reportcheck_conformance::run(RunOptions {
+                cases: 24,
+                seed: Some(seed),
+                client,
+                ..RunOptions::new(target)
+            })
+            .await;
             let elapsed = started.elapsed();
             task.abort();
             let report = match run {
@@ -204,18 +244,35 @@ async fn every_answer_is_a_finding_and_every_run_ends_clean() {
                 .filter(|check| check.is_failed())
                 .map(|check| format!("{} {}", check.rule, check.name))
                 .collect();
-            let exit = if rule.is_some() { 1 } else { 0 };
+            let exit = if matches!(verdict, Verdict::Clean) { 0 } else { 1 };
             if report.exit_code() != exit {
                 problems.push(format!("{name}, seed {seed}: exit {}, expected {exit}", report.exit_code()));
             }
-            match rule {
-                None if !failed.is_empty() => problems.push(format!("{name}, seed {seed}: failed {failed:?}")),
+            let messages: Vec<&str> = report
+                .checks
+                .iter()
+                .filter_map(|check| match &check.outcome {
+                    reportcheck_conformance::Outcome::Failed(failure) => Some(failure.message.as_str()),
+                    _ => None,
+                })
+                .collect();
+            match verdict {
+                Verdict::Clean if !failed.is_empty() => {
+                    problems.push(format!("{name}, seed {seed}: failed {failed:?}"));
+                }
                 // The broken answers are findings under their rule, and nothing else failed.
-                Some(rule)
+                Verdict::Only(rule)
                     if failed.is_empty()
                         || report.checks.iter().any(|check| check.is_failed() && check.rule != rule) =>
                 {
                     problems.push(format!("{name}: findings beyond {rule}, or none: {failed:?}"));
+                }
+                // Each failure is a request without an answer, named as such.
+                Verdict::Unanswered
+                    if messages.is_empty() || messages.iter().any(|message| !message.contains("no answer to")) =>
+                {
+                    problems
+                        .push(format!("{name}, seed {seed}: failures other than lost answers, or none: {messages:#?}"));
                 }
                 _ => {}
             }
