@@ -119,6 +119,7 @@ const CONTRACTS_IN_FLIGHT: usize = 8;
 
 /// The rules the property tests can check (for `--filter` and the coverage table).
 const PROPERTY_RULES: &[Rule] = &[
+    Rule::Auth3,
     Rule::Crt1,
     Rule::Crt2,
     Rule::Crt3,

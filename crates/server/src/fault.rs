@@ -125,6 +125,8 @@ faults! {
     HugeNumber500 => "huge-number-500", Err3, Malformed, "a number beyond 64 bits gets 500";
     BodyAtLimit500 => "body-at-limit-500", Err3, Malformed, "a body of exactly the size limit gets 500";
     RacyUnderHighOverlap => "racy-under-high-overlap", Upd9, Concurrency, "PUTs race once eight or more arrive within 100 ms";
+    UnsignedJwtAccepted => "unsigned-jwt-accepted", Auth3, Credentials, "an unsigned JWT (alg none) naming a client is taken as that client's token";
+    IdTokenAccepted => "id-token-accepted", Auth3, Credentials, "a client's id_token is taken as its access token";
 }
 
 /// When a fault shows: `Blatant` ones on every request they touch, the others only
@@ -151,6 +153,8 @@ pub enum FaultClass {
     Malformed,
     /// Under enough concurrent requests.
     Concurrency,
+    /// For one kind of forged credential.
+    Credentials,
 }
 
 impl FaultClass {
@@ -165,6 +169,7 @@ impl FaultClass {
         FaultClass::Download,
         FaultClass::Malformed,
         FaultClass::Concurrency,
+        FaultClass::Credentials,
     ];
 
     pub fn name(self) -> &'static str {
@@ -179,6 +184,7 @@ impl FaultClass {
             FaultClass::Download => "download",
             FaultClass::Malformed => "malformed",
             FaultClass::Concurrency => "concurrency",
+            FaultClass::Credentials => "credentials",
         }
     }
 }

@@ -182,6 +182,19 @@ impl Store {
 
     /// AUTH-3: the caller behind a bearer token.
     pub fn authenticate(&self, token: &str) -> Result<Caller, Failure> {
+        let forged = |accepted: bool, client: Option<Id>| {
+            accepted
+                .then_some(client)
+                .flatten()
+                .and_then(|id| self.fixture.client(id))
+                .map(|client| Caller { client_id: client.client_id, tenant_id: client.tenant_id })
+        };
+        let id_token_of = self.fixture.clients.iter().find(|client| id_token(client.client_id) == token);
+        if let Some(caller) = forged(self.fault(Fault::IdTokenAccepted), id_token_of.map(|client| client.client_id))
+            .or_else(|| forged(self.fault(Fault::UnsignedJwtAccepted), unsigned_jwt_subject(token)))
+        {
+            return Ok(caller);
+        }
         let tokens = self.tokens.lock();
         match tokens.get(token) {
             Some(grant) if grant.expires_at > Instant::now() => Ok(grant.caller),
@@ -1090,6 +1103,19 @@ fn seconds(duration: Duration) -> i64 {
 /// An opaque access token: 256 random bits as hex.
 fn random_token() -> String {
     format!("{}{}", Id::new_v4().as_uuid().simple(), Id::new_v4().as_uuid().simple())
+}
+
+/// The client an unsigned JWT (`alg: none`) names in `sub` or `client_id` (for the
+/// unsigned-jwt-accepted fault).
+fn unsigned_jwt_subject(token: &str) -> Option<Id> {
+    use base64::Engine as _;
+    let part = |index: usize| -> Option<serde_json::Value> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(index)?).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    };
+    let unsigned = part(0)?["alg"].as_str().is_some_and(|alg| alg.eq_ignore_ascii_case("none"));
+    let claims = part(1).filter(|_| unsigned)?;
+    claims["sub"].as_str().or(claims["client_id"].as_str())?.parse().ok()
 }
 
 /// A JWT-shaped ID token (unsigned; nothing verifies it).

@@ -7,6 +7,7 @@
 //! keeps its own minimal counterexample, shrunk while that rule still fails, printed as a
 //! replayable contract and as curl commands with the seed to rerun it.
 
+mod forged;
 mod generate;
 mod replay;
 mod shrink;
@@ -177,12 +178,13 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
         Ok((exercised, failed))
     };
     // The fixed sweeps run beside the sequences; they work on reports of their own.
-    let (judged, downloads, malformed) = futures_util::join!(
+    let (judged, downloads, malformed, forged) = futures_util::join!(
         judged,
         crate::pace::chain(sweep::downloads(session, tenant)),
-        crate::pace::chain(sweep::malformed(session, tenant))
+        crate::pace::chain(sweep::malformed(session, tenant)),
+        crate::pace::chain(forged::check(session, tenant))
     );
-    let swept = [downloads?, malformed?];
+    let swept = [downloads?, malformed?, forged?];
     let (exercised, failed) = judged?;
     let mut checks = checks(session, plan, today, exercised, failed);
     checks.extend(swept.iter().flat_map(swept_checks));
@@ -204,7 +206,7 @@ fn swept_checks(swept: &sweep::Swept) -> Vec<Check> {
             rule,
             source: Source::Property,
             name: format!("fixed sweep: {}", if what.is_empty() { "found".to_owned() } else { what.join(", ") }),
-            case: if rule == Rule::Err3 { Case::Negative } else { Case::Positive },
+            case: if matches!(rule, Rule::Err3 | Rule::Auth3) { Case::Negative } else { Case::Positive },
             outcome: if problems.is_empty() {
                 Outcome::Passed
             } else {
