@@ -97,6 +97,8 @@ faults! {
     MonthlyDisabledIgnored => "monthly-disabled-ignored", Crt1, EveryValue, "a monthly report created disabled is stored enabled";
     UsageCurrentUpdateLost => "usage-current-update-lost", Upd6, EveryValue, "a PUT to kind usage_current keeps the old kind";
     UpperCaseLevelUpdateAccepted => "upper-case-level-update-accepted", Upd5, EveryValue, "an upper-case level in a PUT is read as lower case";
+    SingletonParametersAccepted => "singleton-parameters-accepted", Crt4, EveryValue, "a create whose parameters is an array of one object is read as that object";
+    StringifiedScheduleAccepted => "stringified-schedule-accepted", Upd5, EveryValue, "a PUT whose schedule is a JSON string is read as the object it holds";
     ThirdUpdateLost => "third-update-lost", Get1, Sequence, "the third successful PUT on a report is answered but not stored";
     ToggleResetsKind => "toggle-resets-kind", Upd6, Sequence, "a schedule toggle resets kind to the created one";
     ToggleKeepsVersion => "toggle-keeps-version", Upd7, Sequence, "a schedule toggle keeps the version";

@@ -246,6 +246,7 @@ impl Store {
             if self.fault(Fault::LaxCreateSchema) { strip_unknown_keys(body, CREATE_KEYS) } else { body.to_vec() };
         let body = self.lenient_values(body, "/parameters/kind", Fault::UpperCaseKindAccepted);
         let body = self.lenient_values(body, "/parameters/level", Fault::NullLevelAccepted);
+        let body = self.lenient_shape(body, "/parameters", Fault::SingletonParametersAccepted);
         let excused_period = self.excused_period(&body);
         let request = Request::Create { content_type, body: &body };
         let mut reports = self.reports.write();
@@ -442,6 +443,26 @@ impl Store {
         serde_json::to_vec(&value).unwrap_or(body)
     }
 
+    /// For the shape faults: an object at `pointer` sent as an array of one, or as the
+    /// JSON text of itself, read as the object.
+    fn lenient_shape(&self, body: Vec<u8>, pointer: &str, fault: Fault) -> Vec<u8> {
+        if !self.fault(fault) {
+            return body;
+        }
+        let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else { return body };
+        let Some(field) = value.pointer_mut(pointer) else { return body };
+        let object = match field {
+            serde_json::Value::Array(items) if items.len() == 1 && items[0].is_object() => items[0].take(),
+            serde_json::Value::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(object @ serde_json::Value::Object(_)) => object,
+                _ => return body,
+            },
+            _ => return body,
+        };
+        *field = object;
+        serde_json::to_vec(&value).unwrap_or(body)
+    }
+
     /// For the period faults: whether this create's period sits on their boundary.
     fn excused_period(&self, body: &[u8]) -> bool {
         let Ok(post) = rule_check::parse_create(body) else { return false };
@@ -486,6 +507,7 @@ impl Store {
         let body =
             if self.fault(Fault::LaxUpdateSchema) { strip_unknown_keys(body, UPDATE_KEYS) } else { body.to_vec() };
         let body = self.lenient_values(body, "/parameters/level", Fault::UpperCaseLevelUpdateAccepted);
+        let body = self.lenient_shape(body, "/schedule", Fault::StringifiedScheduleAccepted);
         (content_type, body)
     }
 

@@ -10,6 +10,7 @@
 mod forged;
 mod generate;
 mod replay;
+mod shapes;
 mod shrink;
 mod sweep;
 mod world;
@@ -178,13 +179,14 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
         Ok((exercised, failed))
     };
     // The fixed sweeps run beside the sequences; they work on reports of their own.
-    let (judged, downloads, malformed, forged) = futures_util::join!(
+    let (judged, downloads, malformed, forged, shapes) = futures_util::join!(
         judged,
         crate::pace::chain(sweep::downloads(session, tenant)),
         crate::pace::chain(sweep::malformed(session, tenant)),
-        crate::pace::chain(forged::check(session, tenant))
+        crate::pace::chain(forged::check(session, tenant)),
+        crate::pace::chain(shapes::check(session, tenant))
     );
-    let swept = [downloads?, malformed?, forged?];
+    let swept = [downloads?, malformed?, forged?, shapes?];
     let (exercised, failed) = judged?;
     let mut checks = checks(session, plan, today, exercised, failed);
     checks.extend(swept.iter().flat_map(swept_checks));
@@ -206,7 +208,11 @@ fn swept_checks(swept: &sweep::Swept) -> Vec<Check> {
             rule,
             source: Source::Property,
             name: format!("fixed sweep: {}", if what.is_empty() { "found".to_owned() } else { what.join(", ") }),
-            case: if matches!(rule, Rule::Err3 | Rule::Auth3) { Case::Negative } else { Case::Positive },
+            case: if matches!(rule, Rule::Err3 | Rule::Auth3 | Rule::Crt4 | Rule::Upd5) {
+                Case::Negative
+            } else {
+                Case::Positive
+            },
             outcome: if problems.is_empty() {
                 Outcome::Passed
             } else {
