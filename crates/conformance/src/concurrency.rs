@@ -129,10 +129,9 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
         Case::Positive,
         (!problems.is_empty()).then(|| problems.join("\n")),
     )];
-    let current = match session.send(&session.a, &RawRequest::new(Method::GET, path.clone())).await {
-        Ok(current) => serde_json::from_slice::<Report>(&current.body).ok(),
-        // Judged as an answer that is not the report.
-        Err(Error::Unanswered(_)) => None,
+    let (current, unanswered) = match session.send(&session.a, &RawRequest::new(Method::GET, path.clone())).await {
+        Ok(current) => (serde_json::from_slice::<Report>(&current.body).ok(), None),
+        Err(Error::Unanswered(what)) => (None, Some(format!("no answer to {what}"))),
         Err(err) => return Err(err),
     };
     // The last accepted PUT in version order. Where versions tie (already a failure
@@ -176,6 +175,8 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
             session.redact_json(&serde_json::to_value(&current).unwrap_or_default())
         )
     });
+    // Without the final state there is nothing to compare: the lost answer is the finding.
+    let final_problem = unanswered.or(final_problem);
     results.push(check("the final state equals the last accepted PUT", Case::Positive, final_problem));
     mix_problems.extend(refused_left);
     results.push(check(

@@ -30,9 +30,9 @@ enum Misbehaviour {
     TruncatedDownloads,
     /// Forwards this many requests, then never answers again.
     SilentAfter(usize),
-    /// Never answers this share of report requests (in thousandths), without forwarding
-    /// them; everything else goes through.
-    LosesAnswers { per_mille: u32 },
+    /// Never answers every this-many-th report request, without forwarding it;
+    /// everything else goes through.
+    LosesAnswers { every: usize },
 }
 
 struct Gateway {
@@ -60,9 +60,9 @@ async fn forward(State(gateway): State<Arc<Gateway>>, request: Request) -> Respo
             return response;
         }
     }
-    if let Misbehaviour::LosesAnswers { per_mille } = gateway.misbehaviour
+    if let Misbehaviour::LosesAnswers { every } = gateway.misbehaviour
         && path.starts_with("/api/2/reports")
-        && gateway.rng.lock().map(|mut rng| rng.u32(..1000)).unwrap_or(1000) < per_mille
+        && (gateway.forwarded.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1).is_multiple_of(every)
     {
         return std::future::pending().await;
     }
@@ -190,8 +190,8 @@ fn cases() -> Vec<Case> {
         ("a download that never ends", Misbehaviour::EndlessDownloads, upstream, Only(Rule::Sto3)),
         ("a download that breaks off", Misbehaviour::TruncatedDownloads, upstream, Only(Rule::Sto3)),
         (
-            "1% of report requests never answered",
-            Misbehaviour::LosesAnswers { per_mille: 10 },
+            "every 50th report request never answered",
+            Misbehaviour::LosesAnswers { every: 50 },
             upstream,
             Verdict::Unanswered,
         ),
