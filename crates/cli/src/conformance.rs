@@ -37,6 +37,11 @@ pub struct Args {
     /// Seed of the property tests, to rerun a failure.
     #[arg(long)]
     seed: Option<u64>,
+    /// A tenant below the first client's: creates, reads and lists on the subtree are
+    /// checked too (CRT-6, GET-1, LST-1); without it those checks are skipped. The
+    /// embedded server's fixture has one.
+    #[arg(long, value_name = "ID")]
+    child_tenant: Option<reportcheck_model::Id>,
     /// Candidates one failing property rule's shrinking may send (speculative ones
     /// included); past it, the counterexample is reported as smaller, not minimal.
     #[arg(long, value_name = "N", default_value_t = reportcheck_conformance::property::DEFAULT_SHRINK_BUDGET)]
@@ -161,6 +166,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         fail_fast: args.fail_fast,
         cases: args.cases,
         seed: args.seed,
+        child_tenant: args.child_tenant,
         shrink_budget: args.shrink_budget,
         profile: match args.profile {
             Profile::Strict => ProfileMode::Strict,

@@ -75,6 +75,8 @@ pub struct Contract {
 pub enum Requirement {
     /// A second API client, of a tenant outside the first one's subtree.
     SecondClient,
+    /// A tenant below the first client's (`--child-tenant`, or the embedded fixture's).
+    ChildTenant,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub cases: u32,
     /// Seed of the property tests; random when `None`.
     pub seed: Option<u64>,
+    /// A tenant below the first client's, for the checks on its subtree (the embedded
+    /// server's fixture has one).
+    pub child_tenant: Option<reportcheck_model::Id>,
     /// Candidates one failing property rule's shrinking may send, speculation included;
     /// past it the counterexample is reported as smaller, not minimal.
     pub shrink_budget: u32,
@@ -95,6 +98,7 @@ impl RunOptions {
             fail_fast: false,
             cases: 48,
             seed: None,
+            child_tenant: None,
             shrink_budget: property::DEFAULT_SHRINK_BUDGET,
             profile: ProfileMode::Strict,
             progress: false,
@@ -167,6 +171,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
     let Opened { server: _server, base_url, mut session, problems } =
         open_with(&options.target, options.client.clone(), options.control.clone()).await?;
     session.pace = pace::Pace::new(options.concurrency, options.rps);
+    session.child_tenant = options.child_tenant.or(session.child_tenant);
     options.control.line(&RunReport::header(&base_url, options.profile));
     let mut found = Found::default();
     // The setup's last request, the today probe's deletion, goes beside the checks.
@@ -453,6 +458,15 @@ pub async fn open_with(target: &Target, client: ClientOptions, control: RunContr
     // date; a live server's today is probed and trusted only near the UTC date.
     if let Target::Embedded(reportcheck_server::Config { today: Some(today), .. }) = target {
         session.today = *today;
+    }
+    // The embedded fixture's tenant below the first client's.
+    if let Some(server) = &server {
+        session.child_tenant = server
+            .fixture()
+            .tenants
+            .iter()
+            .find(|tenant| tenant.parent.is_some() && tenant.parent == session.a.tenant)
+            .map(|tenant| tenant.id);
     }
     Ok(Opened { server, base_url, session, problems })
 }

@@ -162,6 +162,19 @@ pub async fn run_contract(
         }
         return Ok(ContractRun { checks, exchanges: Vec::new(), observed: Vec::new() });
     }
+    if contract.requires.contains(&Requirement::ChildTenant) && session.child_tenant.is_none() {
+        for step in &contract.steps {
+            for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
+                checks.push(skipped(
+                    &source,
+                    step,
+                    expectation,
+                    "needs a tenant below the first client's (--child-tenant)",
+                ));
+            }
+        }
+        return Ok(ContractRun { checks, exchanges: Vec::new(), observed: Vec::new() });
+    }
     let mut exchanges = Vec::new();
     let mut observed = Vec::new();
     let context = matcher::Context { today: Some(session.today) };

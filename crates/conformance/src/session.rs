@@ -58,6 +58,8 @@ pub struct Session {
     pub control: RunControl,
     /// How many requests may be in flight, and how many may start per second.
     pub pace: crate::pace::Pace,
+    /// A tenant below the first client's, for the checks on its subtree.
+    pub child_tenant: Option<Id>,
     /// The report `probe_today` created (id, version), deleted beside the first checks.
     probe: std::sync::Mutex<Option<(String, String)>>,
     /// Set once connected: from then on a request without an answer is `Unanswered`
@@ -169,6 +171,7 @@ impl Session {
             bogus_token,
             control,
             pace: crate::pace::Pace::default(),
+            child_tenant: None,
             probe: std::sync::Mutex::new(None),
             connected: false,
             gone: std::sync::atomic::AtomicBool::new(false),
@@ -367,6 +370,9 @@ impl Session {
         }
         if let Some(tenant) = self.a.tenant {
             vars.insert("tenant".to_owned(), json!(tenant));
+        }
+        if let Some(child) = self.child_tenant {
+            vars.insert("child_tenant".to_owned(), json!(child));
         }
         if let Some(b) = &self.b {
             vars.insert("other_client_id".to_owned(), json!(b.credentials.client_id));

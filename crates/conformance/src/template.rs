@@ -26,6 +26,7 @@ pub const BUILTIN: &[&str] = &[
     "tenant",
     "other_client_id",
     "other_tenant",
+    "child_tenant",
 ];
 
 /// Every `{{name}}` in the strings of `value`, with the JSON pointer (below `at`) of the

@@ -117,6 +117,8 @@ faults! {
     ForeignListLeaks => "foreign-list-leaks", Sec1, Isolation, "another tenant can read a tenant's list";
     ForeignPutApplied => "foreign-put-applied", Sec1, Isolation, "another tenant's PUT is refused but applied";
     ForeignDownloadLeaks => "foreign-download-leaks", Sec1, Isolation, "another tenant can download a stored report";
+    ChildCreateRefused => "child-create-refused", Crt6, Isolation, "a create for a tenant below the caller's is refused as foreign";
+    ChildListRefused => "child-list-refused", Lst1, Isolation, "the list of a tenant below the caller's is refused as foreign";
     GzipBytesWithoutHeader => "gzip-bytes-without-header", Sto3, Download, "json_v1 files accepted as gzip are sent compressed without Content-Encoding";
     HtmlDownloadNotHtml => "html-download-not-html", Sto3, Download, "html files hold CSV";
     CsvV2WithoutHeader => "csv-v2-without-header", Sto3, Download, "csv_v2 files lack their header row";

@@ -705,7 +705,13 @@ impl Store {
         excuse: &dyn Fn(&Violation) -> bool,
     ) -> Decision {
         let excused = |violation: &Violation| self.excused(violation) || excuse(violation);
-        let known = Known { reports, fixture: &self.fixture };
+        // The subtree faults: a tenant below the caller's taken for a foreign one.
+        let flat = match request {
+            Request::Create { .. } => self.fault(Fault::ChildCreateRefused),
+            Request::List { .. } => self.fault(Fault::ChildListRefused),
+            _ => false,
+        };
+        let known = Known { reports, fixture: &self.fixture, flat };
         let caller = decide::Caller { tenant: caller.tenant_id, today: self.today() };
         let decision = self.choose(decide::decide(&known, caller, request));
         let Decision::Rejected(violations) = &decision else { return decision };
@@ -1091,6 +1097,8 @@ impl Store {
 struct Known<'a> {
     reports: &'a Reports,
     fixture: &'a Fixture,
+    /// Only the caller's own tenant is within (the subtree faults).
+    flat: bool,
 }
 
 impl decide::Known for Known<'_> {
@@ -1099,7 +1107,7 @@ impl decide::Known for Known<'_> {
     }
 
     fn is_within(&self, tenant: Id, caller: Id) -> bool {
-        self.fixture.is_within(tenant, caller)
+        if self.flat { tenant == caller } else { self.fixture.is_within(tenant, caller) }
     }
 }
 
