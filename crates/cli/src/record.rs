@@ -18,6 +18,9 @@ pub struct Args {
     /// Where to write the recorded contracts.
     #[arg(long)]
     out: PathBuf,
+    /// A tenant below the first client's, for the `subtree` scenario.
+    #[arg(long, value_name = "ID")]
+    child_tenant: Option<reportcheck_model::Id>,
 }
 
 /// `program` is how the user called the tool, for the command it suggests.
@@ -29,6 +32,7 @@ pub fn run(args: Args, program: &str) -> Result<ExitCode, Error> {
         out: args.out.clone(),
         client: args.target.client_options(Default::default())?,
         control: control.clone(),
+        child_tenant: args.child_tenant,
     };
     let runtime = crate::runtime()?;
     // A signal stops the recording like a conformance run: what it created is deleted.

@@ -40,6 +40,9 @@ pub struct RecordOptions {
     pub client: ClientOptions,
     /// Stops the recording (a signal, a timeout); what it created is deleted.
     pub control: crate::RunControl,
+    /// A tenant below the first client's, for the `subtree` scenario (the embedded
+    /// server's fixture has one).
+    pub child_tenant: Option<Id>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -53,7 +56,8 @@ pub struct RecordSummary {
 pub async fn record(options: RecordOptions) -> Result<RecordSummary, Error> {
     let contracts = options.contracts.load()?;
     let spec = Spec::builtin();
-    let opened = crate::open_with(&options.target, options.client, options.control.clone()).await?;
+    let mut opened = crate::open_with(&options.target, options.client, options.control.clone()).await?;
+    opened.session.child_tenant = options.child_tenant.or(opened.session.child_tenant);
     let session = &opened.session;
     let runs = replay_all(session, &spec, &contracts, None).await?;
     let provenance = Provenance {
@@ -77,7 +81,15 @@ pub async fn record(options: RecordOptions) -> Result<RecordSummary, Error> {
     let mut files = Vec::new();
     for (loaded, run) in runs {
         if run.exchanges.is_empty() {
-            summary.skipped.push(format!("{}: no step ran (a second client is needed)", loaded.contract.name));
+            let why = run.checks.iter().find_map(|check| match &check.outcome {
+                crate::Outcome::Skipped { reason } => Some(reason.as_str()),
+                _ => None,
+            });
+            summary.skipped.push(format!(
+                "{}: no step ran ({})",
+                loaded.contract.name,
+                why.unwrap_or("nothing selected")
+            ));
             continue;
         }
         summary.exchanges += run.exchanges.len();

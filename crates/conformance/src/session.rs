@@ -318,13 +318,20 @@ impl Session {
     /// Deletes every report the run created and has not deleted, at its current version,
     /// even when the run was stopped; returns the ids of those left behind.
     pub async fn clean_up(&self) -> Vec<String> {
-        let removals = self.control.tracked().into_iter().filter_map(|(id, party)| {
-            let side = self.side(party)?;
-            Some(async move {
-                let _ = self.remove_with(side, &id, true).await;
-            })
-        });
-        futures_util::future::join_all(removals).await;
+        // Twice: a request of the first pass that got no answer is tried once more
+        // (unless the server answers nothing any more).
+        for pass in 0..2 {
+            if pass > 0 && self.gone.load(Ordering::Relaxed) {
+                break;
+            }
+            let removals = self.control.tracked().into_iter().filter_map(|(id, party)| {
+                let side = self.side(party)?;
+                Some(async move {
+                    let _ = self.remove_with(side, &id, true).await;
+                })
+            });
+            futures_util::future::join_all(removals).await;
+        }
         self.control.left_behind()
     }
 

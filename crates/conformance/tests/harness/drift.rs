@@ -232,6 +232,7 @@ async fn drift_since_a_recording() {
         out: out.clone(),
         client: Default::default(),
         control: Default::default(),
+        child_tenant: Fixture::TENANT_A_CHILD.parse().ok(),
     })
     .await
     .expect("recorded");

@@ -128,6 +128,7 @@ async fn bearer_tokens_instead_of_secrets() {
         cases: 16,
         seed: Some(7),
         max_poll: Some(Duration::from_secs(2)),
+        child_tenant: Fixture::TENANT_A_CHILD.parse().ok(),
         ..RunOptions::new(Target::Remote {
             base_url: server.base_url().to_owned(),
             client: reportcheck_conformance::bearer_credentials(Fixture::CLIENT_A, a.clone()),

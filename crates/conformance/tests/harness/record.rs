@@ -26,6 +26,7 @@ async fn record_from(server: &RunningServer, out: &std::path::Path) -> reportche
         out: out.to_owned(),
         client: Default::default(),
         control: Default::default(),
+        child_tenant: Fixture::TENANT_A_CHILD.parse().ok(),
     })
     .await
     .expect("recorded")
