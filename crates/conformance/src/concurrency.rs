@@ -3,13 +3,14 @@
 //! serialise two writers and lose updates only under many).
 
 use reportcheck_client::RawRequest;
-use reportcheck_model::decide::{self, Admissible, Caller, Decision, Known, Request};
+use reportcheck_model::decide::{self, Admissible, Caller, Decision, Request};
 use reportcheck_model::{Kind, Level, Prediction, Report, Rule, rule_check};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::contract::Case;
 use crate::error::Error;
+use crate::known::OwnReport;
 use crate::outcome::{Check, Failure, Outcome, Source};
 use crate::session::{RECIPIENT, Session};
 
@@ -68,7 +69,7 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
         )]);
     };
     let path = format!("/reports/{}", created.id);
-    let known = OneReport(&created);
+    let known = OwnReport(Some(&created));
     let caller = Caller { tenant, today: session.today };
     // Valid kind/level changes mixed with writes the model refuses (a fixed parameter).
     let writes: Vec<(Admissible, Value)> = (0..writers)
@@ -186,19 +187,6 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
     ));
     session.remove(&session.a, &report).await?;
     Ok(results)
-}
-
-/// The decider's view for this check: the one report it made, in the caller's tenant.
-struct OneReport<'a>(&'a Report);
-
-impl Known for OneReport<'_> {
-    fn report(&self, id: reportcheck_model::Id) -> Option<&Report> {
-        (id == self.0.id).then_some(self.0)
-    }
-
-    fn is_within(&self, tenant: reportcheck_model::Id, caller: reportcheck_model::Id) -> bool {
-        tenant == caller
-    }
 }
 
 /// A version as an integer (SCH-3 reports other spellings).

@@ -14,6 +14,7 @@ pub mod control;
 pub mod drift;
 pub mod error;
 pub mod html;
+mod known;
 pub mod locate;
 pub mod matcher;
 pub mod mock;

@@ -4,7 +4,7 @@
 //! model decides each; every one of them is sent, every run, whatever the seed.
 
 use reportcheck_client::RawRequest;
-use reportcheck_model::decide::{self, Caller, Known, Request};
+use reportcheck_model::decide::{self, Caller, Request};
 use reportcheck_model::{Id, Prediction, Report, Rule};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -12,20 +12,8 @@ use serde_json::{Value, json};
 use super::sweep::Swept;
 use super::world::Finding;
 use crate::error::Error;
+use crate::known::OwnReport;
 use crate::session::{RECIPIENT, Session};
-
-/// What the sweep knows: the report its updates go to, in the first client's tenant.
-struct Target<'k>(Option<&'k Report>);
-
-impl Known for Target<'_> {
-    fn report(&self, id: Id) -> Option<&Report> {
-        self.0.filter(|report| report.id == id)
-    }
-
-    fn is_within(&self, tenant: Id, caller: Id) -> bool {
-        tenant == caller
-    }
-}
 
 /// A structural confusion of one node.
 #[derive(Debug, Clone, Copy)]
@@ -123,7 +111,7 @@ pub async fn check(session: &Session, tenant: Id) -> Result<Swept, Error> {
     let target_ref = target.as_ref();
     let judged = futures_util::future::join_all(sends.iter().map(|(method, path, pointer, shape, body)| async move {
         let bytes = body.to_string();
-        let known = Target(target_ref);
+        let known = OwnReport(target_ref);
         let admissible = match (method, target_ref) {
             (&Method::PUT, Some(report)) => {
                 let id = report.id.to_string();

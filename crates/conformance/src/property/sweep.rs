@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use reportcheck_client::RawRequest;
-use reportcheck_model::decide::{self, Decision, Known, Request, StoredExpectation};
+use reportcheck_model::decide::{self, Decision, Request, StoredExpectation};
 use reportcheck_model::{Format, Id, Report, Rule, StoredReportList, StoredStatus};
 use reqwest::Method;
 use reqwest::header::HeaderValue;
@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::world::Finding;
 use crate::checks;
 use crate::error::Error;
+use crate::known::OwnReport;
 use crate::session::Session;
 
 /// How long the sweep waits for stored reports to reach `saved` before it downloads
@@ -38,20 +39,6 @@ const CODINGS: &[&str] = &["identity", "gzip", "gzip, deflate, br"];
 pub struct Swept {
     pub findings: Vec<Finding>,
     pub exercised: Vec<(Rule, &'static str)>,
-}
-
-struct One<'k> {
-    report: &'k Report,
-}
-
-impl Known for One<'_> {
-    fn report(&self, id: Id) -> Option<&Report> {
-        (id == self.report.id).then_some(self.report)
-    }
-
-    fn is_within(&self, tenant: Id, caller: Id) -> bool {
-        tenant == caller
-    }
 }
 
 async fn create(session: &Session, body: &Value) -> Result<Option<Report>, Error> {
@@ -83,7 +70,7 @@ pub async fn downloads(session: &Session, tenant: Id) -> Result<Swept, Error> {
 async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mut Swept) -> Result<(), Error> {
     let caller = decide::Caller { tenant, today: session.today };
     let id = report.id.to_string();
-    let formats = match decide::decide(&One { report }, caller, Request::Stored { id: &id }).into_reference() {
+    let formats = match decide::decide(&OwnReport(Some(report)), caller, Request::Stored { id: &id }).into_reference() {
         Decision::StoredListed { stored: StoredExpectation::OnePerFormat(formats), .. } => formats,
         _ => return Ok(()),
     };
