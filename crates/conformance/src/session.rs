@@ -244,8 +244,9 @@ impl Session {
     }
 
     /// After a request got no answer: whether the server still answers (a read of an
-    /// unknown report, any status, within three tries). Once it does not, the run ends as unreachable, and
-    /// later requests without an answer are not probed again.
+    /// unknown report, any status, within three tries). Once it does not, the run ends
+    /// as unreachable, and later requests without an answer are not probed again. A stop
+    /// ends the probing at once (no answer, then).
     async fn answers_others(&self) -> bool {
         if !self.connected || self.gone.load(Ordering::Relaxed) {
             return false;
@@ -259,8 +260,16 @@ impl Session {
         let mut answered = false;
         for _ in 0..3 {
             let probe = RawRequest::new(Method::GET, format!("/reports/{}", Id::new_v4()));
-            let slot = self.pace.slot().await;
-            if self.send_in_slot(&self.a, &probe, slot).await.is_ok() {
+            let probed = async {
+                let slot = self.pace.slot().await;
+                self.send_in_slot(&self.a, &probe, slot).await.is_ok()
+            };
+            let probed = tokio::select! {
+                biased;
+                () = self.control.stopped() => return false,
+                probed = probed => probed,
+            };
+            if probed {
                 answered = true;
                 break;
             }
