@@ -71,6 +71,8 @@ pub struct RunOptions {
     /// Candidates one failing property rule's shrinking may send, speculation included;
     /// past it the counterexample is reported as smaller, not minimal.
     pub shrink_budget: u32,
+    /// A class of the model's class map the run could reach and did not fails the run.
+    pub fail_on_uncovered: bool,
     pub profile: ProfileMode,
     /// A progress line on standard error (only when it is a terminal).
     pub progress: bool,
@@ -101,6 +103,7 @@ impl RunOptions {
             seed: None,
             child_tenant: None,
             shrink_budget: property::DEFAULT_SHRINK_BUDGET,
+            fail_on_uncovered: false,
             profile: ProfileMode::Strict,
             progress: false,
             max_poll: None,
@@ -202,6 +205,10 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
         durations: found.durations,
         totals: Totals::default(),
         checks: found.checks,
+        classes: found.reached.map(|(reachable, reached)| {
+            let map = reportcheck_model::classes::map();
+            outcome::ClassCoverage::new(&map, &reachable, &reached, options.fail_on_uncovered)
+        }),
     };
     report.totals = report.totals();
     Ok(report)
@@ -215,6 +222,8 @@ struct Found {
     durations: BTreeMap<String, Duration>,
     /// Why the run stopped early.
     stopped: Option<String>,
+    /// The classes the property tests could reach, and those they did (with counts).
+    reached: Option<(Vec<reportcheck_model::classes::Class>, BTreeMap<reportcheck_model::classes::Class, u32>)>,
 }
 
 /// The rules a contract can report under the selection.
@@ -314,19 +323,15 @@ async fn run_sources(
         let checks = if run_updates { Some(pace::chain(concurrency::check(session)).await) } else { None };
         (checks, started.elapsed())
     };
+    let plan = property::Plan {
+        cases: options.cases,
+        seed,
+        in_flight: options.concurrency,
+        shrink_budget: options.shrink_budget,
+    };
     let properties = async {
         let started = Instant::now();
-        let checks = if property_rules.is_empty() {
-            None
-        } else {
-            let plan = property::Plan {
-                cases: options.cases,
-                seed,
-                in_flight: options.concurrency,
-                shrink_budget: options.shrink_budget,
-            };
-            Some(property::check(session, plan).await)
-        };
+        let checks = if property_rules.is_empty() { None } else { Some(property::check(session, plan).await) };
         (checks, started.elapsed())
     };
     let contracts = async {
@@ -372,10 +377,13 @@ async fn run_sources(
         // One after the other: a failure stops what has not started.
         let fatal = contracts.await;
         let failed = |checks: &Option<Result<Vec<Check>, Error>>| matches!(checks, Some(Ok(checks)) if checks.iter().any(Check::is_failed));
-        let skip = || (None, Duration::ZERO);
-        let updates = if fatal.is_some() || found.checks.iter().any(Check::is_failed) { skip() } else { updates.await };
+        let updates = if fatal.is_some() || found.checks.iter().any(Check::is_failed) {
+            (None, Duration::ZERO)
+        } else {
+            updates.await
+        };
         let properties = if fatal.is_some() || found.checks.iter().any(Check::is_failed) || failed(&updates.0) {
-            skip()
+            (None, Duration::ZERO)
         } else {
             properties.await
         };
@@ -387,6 +395,34 @@ async fn run_sources(
     if let Some(err) = fatal {
         return Err(err);
     }
+    // The quiet phase: what depends on nobody else writing, once nothing else is in flight.
+    let properties = match properties {
+        Some(Ok(mut checked))
+            if control.stop_reason().is_none()
+                && !(options.fail_fast && checked.checks.iter().any(Check::is_failed)) =>
+        {
+            let started = Instant::now();
+            let quiet = property::quiet(session, plan).await;
+            match quiet {
+                Ok(quiet) => {
+                    checked.checks.extend(quiet.checks);
+                    for (class, count) in quiet.reached {
+                        *checked.reached.entry(class).or_default() += count;
+                    }
+                    found.durations.insert("quiet phase".to_owned(), started.elapsed());
+                    Some(Ok(checked))
+                }
+                Err(err) => Some(Err(err)),
+            }
+        }
+        other => other,
+    };
+    let properties = properties.map(|checked| {
+        checked.map(|checked| {
+            found.reached = Some((checked.reachable, checked.reached));
+            checked.checks
+        })
+    });
     for (checks, rules, source, took) in [
         (updates, vec![Rule::Upd9], Source::Concurrency, updates_took),
         (properties, property_rules.to_vec(), Source::Property, properties_took),

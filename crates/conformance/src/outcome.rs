@@ -126,6 +126,119 @@ pub struct RunReport {
     pub durations: BTreeMap<String, Duration>,
     pub totals: Totals,
     pub checks: Vec<Check>,
+    /// The classes of the model's class map the run reached (none without property tests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<ClassCoverage>,
+}
+
+/// How much of the class map a run reached.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClassCoverage {
+    /// Classes in the map.
+    pub size: usize,
+    /// Classes this run could reach (the rest need a child tenant or a second client).
+    pub reachable: usize,
+    pub reached: usize,
+    /// `--fail-on-uncovered`: a reachable class left unreached fails the run.
+    pub required: bool,
+    /// Per dimension: reached, then reachable.
+    pub by_dimension: BTreeMap<String, [usize; 2]>,
+    /// Every reachable class with the requests that fell in it (0: not reached).
+    pub classes: Vec<ClassCount>,
+    /// Classes the run could not try, each with why.
+    pub skipped: Vec<ClassCount>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassCount {
+    pub class: String,
+    pub dimension: &'static str,
+    pub requests: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+impl ClassCoverage {
+    /// `reached` over the `reachable` classes of `map`.
+    pub fn new(
+        map: &[reportcheck_model::classes::Class],
+        reachable: &[reportcheck_model::classes::Class],
+        reached: &BTreeMap<reportcheck_model::classes::Class, u32>,
+        required: bool,
+    ) -> ClassCoverage {
+        let mut coverage = ClassCoverage { size: map.len(), reachable: reachable.len(), required, ..Self::default() };
+        for class in map {
+            let dimension = class.dimension();
+            if reachable.contains(class) {
+                let requests = reached.get(class).copied().unwrap_or_default();
+                let entry = coverage.by_dimension.entry(dimension.to_owned()).or_default();
+                entry[1] += 1;
+                if requests > 0 {
+                    entry[0] += 1;
+                    coverage.reached += 1;
+                }
+                coverage.classes.push(ClassCount { class: class.to_string(), dimension, requests, reason: None });
+            } else {
+                let reason = if class.needs_child() {
+                    "needs a tenant below the first client's (--child-tenant)"
+                } else {
+                    "needs a second client with a tenant"
+                };
+                coverage.skipped.push(ClassCount {
+                    class: class.to_string(),
+                    dimension,
+                    requests: 0,
+                    reason: Some(reason),
+                });
+            }
+        }
+        coverage
+    }
+
+    pub fn unreached(&self) -> impl Iterator<Item = &ClassCount> {
+        self.classes.iter().filter(|class| class.requests == 0)
+    }
+
+    /// Whether the gap fails the run.
+    pub fn fails(&self) -> bool {
+        self.required && self.reached < self.reachable
+    }
+
+    /// The coverage lines of the summary.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write as _;
+        let by_dimension: Vec<String> = self
+            .by_dimension
+            .iter()
+            .map(|(dimension, [reached, reachable])| format!("{dimension} {reached}/{reachable}"))
+            .collect();
+        let mut out = format!(
+            "\nclasses reached: {} of {} reachable ({} in the map): {}\n",
+            self.reached,
+            self.reachable,
+            self.size,
+            by_dimension.join(", ")
+        );
+        let unreached: Vec<&ClassCount> = self.unreached().collect();
+        if !unreached.is_empty() {
+            let verdict = if self.required { "fails the run (--fail-on-uncovered)" } else { "does not fail the run" };
+            let _ = writeln!(out, "  {} not reached ({verdict}):", unreached.len());
+            for class in unreached.iter().take(20) {
+                let _ = writeln!(out, "    {}", class.class);
+            }
+            if unreached.len() > 20 {
+                let _ = writeln!(out, "    ... and {} more (--json lists them all)", unreached.len() - 20);
+            }
+        }
+        let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+        for class in &self.skipped {
+            *reasons.entry(class.reason.unwrap_or_default()).or_default() += 1;
+        }
+        for (reason, count) in reasons {
+            let _ = writeln!(out, "  {count} not tried: {reason}");
+        }
+        out
+    }
 }
 
 fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -215,6 +328,7 @@ impl RunReport {
             durations: BTreeMap::new(),
             totals: Totals::default(),
             checks: Vec::new(),
+            classes: None,
         }
     }
 
@@ -234,7 +348,7 @@ impl RunReport {
         if self.stopped.as_deref().is_some_and(|reason| reason.starts_with("aborted: ")) {
             return 2;
         }
-        u8::from(self.blocking_failures() > 0)
+        u8::from(self.blocking_failures() > 0 || self.classes.as_ref().is_some_and(ClassCoverage::fails))
     }
 
     pub fn tally(&self) -> BTreeMap<Rule, Tally> {
@@ -321,6 +435,9 @@ impl RunReport {
         }
         for note in &self.notes {
             let _ = writeln!(out, "\nnote: {note}");
+        }
+        if let Some(classes) = &self.classes {
+            out.push_str(&classes.summary());
         }
         if let Some(reason) = &self.stopped {
             let _ = writeln!(out, "\nstopped early ({reason}): these counts are partial");
@@ -421,6 +538,15 @@ impl RunReport {
                     suite
                 })
                 .add_test_case(case);
+        }
+        if let Some(classes) = self.classes.as_ref().filter(|classes| classes.fails()) {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let unreached: Vec<&str> = classes.unreached().map(|class| class.class.as_str()).collect();
+            status.set_message(format!("{} classes not reached (--fail-on-uncovered)", unreached.len()));
+            status.set_description(unreached.join("\n"));
+            let mut suite = TestSuite::new("class coverage");
+            suite.add_test_case(TestCase::new("every reachable class of the class map was reached", status));
+            suites.insert("class coverage".to_owned(), suite);
         }
         if let Some(reason) = &self.stopped {
             // A run cut short says so as an error, so a CI reading only JUnit sees it.

@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod claim;
+pub mod classes;
 pub mod date;
 pub mod decide;
 pub mod enums;

@@ -36,6 +36,19 @@ pub enum Op {
     },
     /// The first client's tenant list.
     List,
+    /// The list of the tenant below the first client's (`--child-tenant`).
+    ListChild,
+    /// A PUT setting one field of the class map to one form, the rest of the body what
+    /// the field needs around it (`classes::body_with`).
+    Set {
+        slot: usize,
+        field: Option<&'static str>,
+        form: reportcheck_model::classes::Form,
+    },
+    /// A PUT of `schedule.enabled` alone, flipping the known flag.
+    Toggle {
+        slot: usize,
+    },
     /// The stored reports of a report.
     Stored {
         slot: usize,

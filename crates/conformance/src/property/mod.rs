@@ -9,6 +9,7 @@
 
 mod forged;
 mod generate;
+mod reach;
 mod replay;
 mod shapes;
 mod shrink;
@@ -21,6 +22,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use proptest::strategy::Strategy as _;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use reportcheck_model::classes::Class;
 use reportcheck_model::{Date, Id, Rule};
 
 use self::generate::Op;
@@ -49,6 +51,24 @@ struct Executed {
     findings: Vec<Finding>,
     sent: Vec<Sent>,
     exercised: BTreeSet<(Rule, Case)>,
+    reached: BTreeMap<Class, u32>,
+}
+
+/// What the property tests found: their checks, and the classes of the map their
+/// requests reached out of those the run could reach.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub checks: Vec<Check>,
+    pub reached: BTreeMap<Class, u32>,
+    pub reachable: Vec<Class>,
+}
+
+impl Checked {
+    fn count(&mut self, reached: &BTreeMap<Class, u32>) {
+        for (class, count) in reached {
+            *self.reached.entry(*class).or_default() += count;
+        }
+    }
 }
 
 /// Sends one sequence and cleans up what it created, whatever happened. With `until`,
@@ -69,7 +89,7 @@ async fn execute(session: &Session, tenant: Id, ops: &[Op], until: Option<Rule>)
         if !matches!(outcome, Err(Error::Unanswered(_))) {
             outcome?;
         }
-        Ok(Executed { findings: world.findings, sent: world.sent, exercised: world.exercised })
+        Ok(Executed { findings: world.findings, sent: world.sent, exercised: world.exercised, reached: world.reached })
     })
     .await
 }
@@ -91,11 +111,17 @@ struct Failed {
 /// Every rule that fails gets its own minimal counterexample, shrunk as soon as the first
 /// sequence (in generation order) that fails it is known, beside the sequences still
 /// running and the other rules' shrinking; the rest keep their checks.
-pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
+pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
     let Some(tenant) = session.a.tenant else {
-        return Ok(vec![Check::without_tenant(Rule::Upd6, Source::Property, "generated sequences")]);
+        let checks = vec![Check::without_tenant(Rule::Upd6, Source::Property, "generated sequences")];
+        return Ok(Checked { checks, ..Checked::default() });
     };
     let today = session.today;
+    let ground = ground(session, tenant);
+    let chains = reach::plan(&ground);
+    let reached = futures_util::stream::iter(chains.iter().map(|ops| execute(session, tenant, ops, None)))
+        .buffered(plan.in_flight.max(1))
+        .collect::<Vec<_>>();
     let mut runner = runner(plan.seed, plan.cases);
     let strategy =
         generate::ops(tenant, today, recipients()[0], session.b.as_ref().is_some_and(|b| b.tenant.is_some())).boxed();
@@ -113,6 +139,7 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
     .buffered(plan.in_flight.max(1));
     let judged = async {
         let mut exercised = BTreeSet::new();
+        let mut reached = BTreeMap::new();
         let mut failing: BTreeMap<Rule, usize> = BTreeMap::new();
         let mut shrinking = FuturesUnordered::new();
         let mut counterexamples = BTreeMap::new();
@@ -125,6 +152,9 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
                     Some((_, Err(err))) => fatal = fatal.or(Some(err)),
                     Some((index, Ok(executed))) => {
                         exercised.extend(executed.exercised);
+                        for (class, count) in executed.reached {
+                            *reached.entry(class).or_default() += count;
+                        }
                         for finding in &executed.findings {
                             let count = failing.entry(finding.rule).or_default();
                             *count += 1;
@@ -176,21 +206,105 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Vec<Check>, Error> {
                 (rule, Failed { counterexample, sequences: failing.get(&rule).copied().unwrap_or_default() })
             })
             .collect();
-        Ok((exercised, failed))
+        Ok((exercised, reached, failed))
     };
-    // The fixed sweeps run beside the sequences; they work on reports of their own.
-    let (judged, downloads, malformed, forged, shapes) = futures_util::join!(
+    // The fixed sweeps and the reach chains run beside the sequences; they work on
+    // reports of their own.
+    let (judged, reach, downloads, malformed, forged, shapes) = futures_util::join!(
         judged,
+        reached,
         crate::pace::chain(sweep::downloads(session, tenant)),
         crate::pace::chain(sweep::malformed(session, tenant)),
         crate::pace::chain(forged::check(session, tenant)),
         crate::pace::chain(shapes::check(session, tenant))
     );
     let swept = [downloads?, malformed?, forged?, shapes?];
-    let (exercised, failed) = judged?;
-    let mut checks = checks(session, plan, today, exercised, failed);
-    checks.extend(swept.iter().flat_map(swept_checks));
-    Ok(checks)
+    let (exercised, reached, failed) = judged?;
+    let mut checked = Checked {
+        checks: checks(session, plan, today, exercised, failed),
+        reached,
+        reachable: reach::reachable(&ground),
+    };
+    let reach: Vec<Executed> = reach.into_iter().collect::<Result<_, _>>()?;
+    for executed in &reach {
+        checked.count(&executed.reached);
+    }
+    checked.checks.extend(chain_checks(session, plan, "chains built from the class map", &reach));
+    checked.checks.extend(swept.iter().flat_map(swept_checks));
+    Ok(checked)
+}
+
+/// The chains whose verdict depends on nobody else writing in the tenant, sent one after
+/// the other once every other check is done (the run calls this last).
+pub async fn quiet(session: &Session, plan: Plan) -> Result<Checked, Error> {
+    let Some(tenant) = session.a.tenant else { return Ok(Checked::default()) };
+    let mut executed = Vec::new();
+    for ops in reach::quiet(&ground(session, tenant)) {
+        executed.push(execute(session, tenant, &ops, None).await?);
+    }
+    let mut checked =
+        Checked { checks: chain_checks(session, plan, "chains sent alone", &executed), ..Checked::default() };
+    for executed in &executed {
+        checked.count(&executed.reached);
+    }
+    Ok(checked)
+}
+
+fn ground(session: &Session, tenant: Id) -> reach::Ground {
+    reach::Ground {
+        tenant,
+        child: session.child_tenant,
+        today: session.today,
+        recipients: recipients(),
+        foreign: session.b.as_ref().is_some_and(|b| b.tenant.is_some()),
+    }
+}
+
+/// The checks of fixed chains: one passed check per rule and case they exercised, one
+/// failed check per rule they found broken, with the first chain that broke it as a
+/// replayable contract and every finding of that rule listed.
+fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed]) -> Vec<Check> {
+    let mut failed: BTreeMap<Rule, (Vec<&str>, &Executed)> = BTreeMap::new();
+    let mut exercised = BTreeSet::new();
+    for chain in executed {
+        exercised.extend(chain.exercised.iter().copied());
+        for finding in &chain.findings {
+            failed.entry(finding.rule).or_insert_with(|| (Vec::new(), chain)).0.push(&finding.message);
+        }
+    }
+    let mut checks: Vec<Check> = exercised
+        .into_iter()
+        .filter(|(rule, _)| !failed.contains_key(rule))
+        .map(|(rule, case)| Check {
+            rule,
+            source: Source::Property,
+            name: format!("{} {what} ({case:?} cases)", executed.len()),
+            case,
+            outcome: Outcome::Passed,
+        })
+        .collect();
+    for (rule, (messages, chain)) in failed {
+        let mut message = messages[0].to_owned();
+        if messages.len() > 1 {
+            message.push_str(&format!("\n{} findings of {rule} in all; the others:", messages.len()));
+            for other in messages.iter().skip(1).take(4) {
+                message.push_str(&format!("\n  - {}", other.lines().next().unwrap_or_default()));
+            }
+        }
+        checks.push(Check {
+            rule,
+            source: Source::Property,
+            name: format!("{what}: a chain of {} requests", chain.sent.len()),
+            case: Case::Positive,
+            outcome: Outcome::Failed(Failure {
+                message,
+                request: Some(replay::render(session, &chain.sent, plan.seed, session.today)),
+                expected: None,
+                actual: None,
+            }),
+        });
+    }
+    checks
 }
 
 /// One check per rule a sweep exercised: failed with every finding, or passed.

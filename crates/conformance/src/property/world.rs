@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use reportcheck_client::RawRequest;
+use reportcheck_model::classes::{self, Before, Class, Form, Observation};
 use reportcheck_model::decide::{self, Admissible, Caller, Decision, Known, Request, StoredExpectation};
 use reportcheck_model::{
     Date, Id, Period, PutParameters, PutSchedule, Report, ReportPut, Rule, StoredReportList, UuidList,
@@ -46,8 +47,12 @@ pub struct World<'s> {
     session: &'s Session,
     today: Date,
     tenant: Id,
+    /// A tenant below `tenant` (`--child-tenant`), which the sequence may work in too.
+    child: Option<Id>,
     recipients: [Id; 2],
     reports: BTreeMap<Id, Report>,
+    /// The last write each report saw (the class map's "write before").
+    before: BTreeMap<Id, Before>,
     slots: [Option<Id>; SLOTS],
     deleted: Vec<Id>,
     /// Every report the server accepted, for cleanup and for replay labels.
@@ -55,6 +60,8 @@ pub struct World<'s> {
     pub sent: Vec<Sent>,
     pub findings: Vec<Finding>,
     pub exercised: BTreeSet<(Rule, Case)>,
+    /// The classes of the map the requests fell in, with how many each.
+    pub reached: BTreeMap<Class, u32>,
 }
 
 impl Known for World<'_> {
@@ -62,9 +69,10 @@ impl Known for World<'_> {
         self.reports.get(&id)
     }
 
-    /// A sequence works in the first client's tenant only; any other tenant is outside.
+    /// A sequence works in the first client's tenant and the child tenant it was given;
+    /// any other tenant is outside.
     fn is_within(&self, tenant: Id, caller: Id) -> bool {
-        tenant == caller
+        tenant == caller || (caller == self.tenant && Some(tenant) == self.child)
     }
 }
 
@@ -74,19 +82,37 @@ impl<'s> World<'s> {
             session,
             today: session.today,
             tenant,
+            child: session.child_tenant,
             recipients,
             reports: BTreeMap::new(),
+            before: BTreeMap::new(),
             slots: Default::default(),
             deleted: Vec::new(),
             labels: BTreeMap::new(),
             sent: Vec::new(),
             findings: Vec::new(),
             exercised: BTreeSet::new(),
+            reached: BTreeMap::new(),
         }
     }
 
     fn caller(&self, tenant: Id) -> Caller {
         Caller { tenant, today: self.today }
+    }
+
+    /// The decider's verdict on `request` by `tenant`'s client, and the classes of the
+    /// map it falls in (`report` is the report it goes to, for the write before).
+    fn decide(&self, tenant: Id, request: Request<'_>, report: Option<Id>) -> (Admissible, Observation) {
+        let before = report.and_then(|id| self.before.get(&id).copied());
+        let caller = self.caller(tenant);
+        (decide::decide(self, caller, request), classes::observe(self, caller, request, before))
+    }
+
+    /// Records the write `report` saw: accepted or not, by what its status says.
+    fn wrote(&mut self, report: Id, observation_op: Option<classes::Op>, status: u16) {
+        if let Some(before) = observation_op.and_then(|op| Before::after(op, (200..300).contains(&status))) {
+            self.before.insert(report, before);
+        }
     }
 
     fn current(&self, slot: usize) -> Option<Report> {
@@ -107,7 +133,19 @@ impl<'s> World<'s> {
                 None => Ok(()),
             },
             Op::Delete { slot, version } => self.delete(*slot, *version).await,
-            Op::List => self.list().await,
+            Op::List => self.list(self.tenant).await,
+            Op::ListChild => match self.child {
+                Some(child) => self.list(child).await,
+                None => Ok(()),
+            },
+            Op::Set { slot, field, form } => self.set(*slot, *field, *form).await,
+            Op::Toggle { slot } => match self.current(*slot) {
+                Some(current) => {
+                    let body = serde_json::json!({"schedule": {"enabled": !current.schedule.enabled}});
+                    self.put(current, body).await
+                }
+                None => Ok(()),
+            },
             Op::Stored { slot } => self.stored(*slot).await,
             Op::Foreign { slot, attempt } => self.foreign(*slot, *attempt).await,
         }
@@ -122,7 +160,7 @@ impl<'s> World<'s> {
         party: Party,
         request: RawRequest,
         body: Option<Value>,
-        admissible: Admissible,
+        (admissible, observation): (Admissible, Observation),
     ) -> Result<(u16, Option<Value>, Decision), Error> {
         let side: &Side = match party {
             Party::A => &self.session.a,
@@ -140,6 +178,9 @@ impl<'s> World<'s> {
         };
         let status = response.status.as_u16();
         let answer: Option<Value> = serde_json::from_slice(&response.body).ok();
+        for class in observation.classes() {
+            *self.reached.entry(class).or_default() += 1;
+        }
         let decision = admissible.follow(status).clone();
         if let Some(problem) = &response.body_problem {
             // The answer is judged as the partial body it is; the broken body itself is
@@ -244,17 +285,18 @@ impl<'s> World<'s> {
 
     async fn create(&mut self, slot: usize, body: &Value) -> Result<(), Error> {
         let bytes = body.to_string();
-        let decision = decide::decide(
-            self,
-            self.caller(self.tenant),
+        let decision = self.decide(
+            self.tenant,
             Request::Create { content_type: Some("application/json"), body: bytes.as_bytes() },
+            None,
         );
         let request = RawRequest::new(reqwest::Method::POST, "/reports").json(body);
         let (status, answer, _) = self.exchange(Party::A, request, Some(body.clone()), decision).await?;
-        if let Some(report) = self.adopt(status, answer.as_ref(), Some(slot))
-            && let Some(sent) = self.sent.last_mut()
-        {
-            sent.creates = self.labels.get(&report.id).cloned();
+        if let Some(report) = self.adopt(status, answer.as_ref(), Some(slot)) {
+            self.before.insert(report.id, Before::Created);
+            if let Some(sent) = self.sent.last_mut() {
+                sent.creates = self.labels.get(&report.id).cloned();
+            }
         }
         Ok(())
     }
@@ -262,15 +304,40 @@ impl<'s> World<'s> {
     async fn update(&mut self, slot: usize, spec: &PutSpec) -> Result<(), Error> {
         let Some(current) = self.current(slot) else { return Ok(()) };
         let body = self.put_body(spec, &current);
+        self.put(current, body).await
+    }
+
+    /// A PUT of one field of the class map in one form.
+    async fn set(&mut self, slot: usize, field: Option<&'static str>, form: Form) -> Result<(), Error> {
+        let Some(current) = self.current(slot) else { return Ok(()) };
+        let body = classes::body_with(
+            classes::Op::Update,
+            field,
+            form,
+            self.tenant,
+            self.today,
+            self.recipients,
+            Some(&current),
+        );
+        match body {
+            Some(body) => self.put(current, body).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sends `body` as a PUT to `current`, then reads the report back.
+    async fn put(&mut self, current: Report, body: Value) -> Result<(), Error> {
         let bytes = body.to_string();
         let id = current.id.to_string();
-        let decision = decide::decide(
-            self,
-            self.caller(self.tenant),
+        let decision = self.decide(
+            self.tenant,
             Request::Update { id: &id, content_type: Some("application/json"), body: bytes.as_bytes() },
+            Some(current.id),
         );
+        let op = decision.1.op;
         let request = RawRequest::new(reqwest::Method::PUT, format!("/reports/{id}")).json(&body);
         let (status, answer, taken) = self.exchange(Party::A, request, Some(body), decision).await?;
+        self.wrote(current.id, op, status);
         // A refusal promised that nothing changes, under the rule the server refused by
         // (the first its status admits).
         let refused_by = taken.violations().iter().find(|violation| violation.admits_status(status));
@@ -283,7 +350,7 @@ impl<'s> World<'s> {
     /// rule of a refused write, which promised that nothing changes.
     async fn verify(&mut self, id: Id, unchanged: Option<Rule>) -> Result<(), Error> {
         let text = id.to_string();
-        let decision = decide::decide(self, self.caller(self.tenant), Request::Get { id: &text });
+        let decision = self.decide(self.tenant, Request::Get { id: &text }, Some(id));
         let findings = self.findings.len();
         let request = RawRequest::new(reqwest::Method::GET, format!("/reports/{id}"));
         let (status, answer, _) = self.exchange(Party::A, request, None, decision).await?;
@@ -312,13 +379,15 @@ impl<'s> World<'s> {
         };
         let id = current.id.to_string();
         let decision =
-            decide::decide(self, self.caller(self.tenant), Request::Delete { id: &id, version: version.as_deref() });
+            self.decide(self.tenant, Request::Delete { id: &id, version: version.as_deref() }, Some(current.id));
+        let op = decision.1.op;
         let path = match &version {
             Some(version) => format!("/reports/{id}?version={version}"),
             None => format!("/reports/{id}"),
         };
         let (status, _, taken) =
             self.exchange(Party::A, RawRequest::new(reqwest::Method::DELETE, path), None, decision).await?;
+        self.wrote(current.id, op, status);
         let deleted = matches!(taken, Decision::Deleted { .. });
         let rule = taken.rule();
         if (200..300).contains(&status) {
@@ -340,19 +409,26 @@ impl<'s> World<'s> {
         }
     }
 
-    async fn list(&mut self) -> Result<(), Error> {
-        let tenant = self.tenant.to_string();
-        let decision = decide::decide(self, self.caller(self.tenant), Request::List { tenant: &tenant });
-        let listed = matches!(decision.reference(), Decision::Listed { .. });
-        let rule = decision.rule();
-        let request = RawRequest::new(reqwest::Method::GET, format!("/tenants/{tenant}/reports"));
+    /// LST-1 on `tenant`'s list: the reports of that tenant this sequence knows are in
+    /// it, those it deleted are not (others, a child tenant's among them, are free).
+    async fn list(&mut self, tenant: Id) -> Result<(), Error> {
+        let text = tenant.to_string();
+        let decision = self.decide(self.tenant, Request::List { tenant: &text }, None);
+        let listed = matches!(decision.0.reference(), Decision::Listed { .. });
+        let rule = decision.0.rule();
+        let request = RawRequest::new(reqwest::Method::GET, format!("/tenants/{text}/reports"));
         let (status, answer, _) = self.exchange(Party::A, request, None, decision).await?;
         if !listed || status != 200 {
             return Ok(());
         }
         match answer.and_then(|answer| serde_json::from_value::<UuidList>(answer).ok()) {
             Some(list) => {
-                let present: Vec<Id> = self.reports.keys().copied().collect();
+                let present: Vec<Id> = self
+                    .reports
+                    .values()
+                    .filter(|report| report.parameters.tenant_id == tenant)
+                    .map(|report| report.id)
+                    .collect();
                 if let Some(violation) = decide::list_discrepancies(&present, &self.deleted, &list.items) {
                     self.find(violation.rule, violation.message);
                 }
@@ -365,12 +441,12 @@ impl<'s> World<'s> {
     async fn stored(&mut self, slot: usize) -> Result<(), Error> {
         let Some(current) = self.current(slot) else { return Ok(()) };
         let id = current.id.to_string();
-        let decision = decide::decide(self, self.caller(self.tenant), Request::Stored { id: &id });
-        let expectation = match decision.reference() {
+        let decision = self.decide(self.tenant, Request::Stored { id: &id }, Some(current.id));
+        let expectation = match decision.0.reference() {
             Decision::StoredListed { stored, .. } => stored.clone(),
             _ => StoredExpectation::Unpinned,
         };
-        let rule = decision.rule();
+        let rule = decision.0.rule();
         let request = RawRequest::new(reqwest::Method::GET, format!("/reports/{id}/stored"));
         let (status, answer, _) = self.exchange(Party::A, request, None, decision).await?;
         if status != 200 {
@@ -394,7 +470,7 @@ impl<'s> World<'s> {
             return Ok(());
         };
         let id = current.id.to_string();
-        let tenant = self.tenant.to_string();
+        let tenant = current.parameters.tenant_id.to_string();
         let stored_id = Id::new_v4().to_string();
         let version = current.version.to_string();
         let body = serde_json::json!({"parameters": {"kind": current.parameters.kind}});
@@ -423,13 +499,15 @@ impl<'s> World<'s> {
                 (Request::List { tenant: &tenant }, (reqwest::Method::GET, format!("/tenants/{tenant}/reports")), None)
             }
         };
-        let decision = decide::decide(self, self.caller(other), request);
-        let rule = decision.rule();
+        let decision = self.decide(other, request, Some(current.id));
+        let op = decision.1.op;
+        let rule = decision.0.rule();
         let mut raw = RawRequest::new(path.0, path.1);
         if let Some(body) = &body {
             raw = raw.json(body);
         }
-        let (_, answer, _) = self.exchange(Party::B, raw, body, decision).await?;
+        let (status, answer, _) = self.exchange(Party::B, raw, body, decision).await?;
+        self.wrote(current.id, op, status);
         if let Some(answer) = answer.map(|answer| answer.to_string())
             && answer.contains(&format!("\"{}\"", current.parameters.kind))
             && answer.contains(&id)
