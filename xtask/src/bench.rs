@@ -35,6 +35,9 @@ pub struct Args {
     /// property tests shows, so it is found and shrunk.
     #[arg(long, default_value = "toggle-keeps-version")]
     fault: reportcheck_server::Fault,
+    /// Seeds (1 to N) each generated mutant runs with in the mutants part.
+    #[arg(long, default_value_t = 3)]
+    mutant_seeds: u64,
 }
 
 /// The parts of the benchmark.
@@ -48,6 +51,8 @@ enum Part {
     Latency,
     /// No false alarm against every variation and the any-branch server over many seeds.
     Seeds,
+    /// The mutation score over the mutants generated from the decider's claims.
+    Mutants,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -61,6 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .args(["--seeds", &args.seeds.to_string()])
             .args(["--seed-cases", &args.seed_cases.to_string()])
             .args(["--fault", args.fault.name()])
+            .args(["--mutant-seeds", &args.mutant_seeds.to_string()])
             .args(
                 args.only
                     .and_then(|part| clap::ValueEnum::to_possible_value(&part))
@@ -84,10 +90,70 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if runs(Part::Latency) {
         runtime.block_on(latency(args.fault))?;
     }
+    if runs(Part::Mutants) {
+        let code = runtime.block_on(mutants(args.mutant_seeds))?;
+        if args.only == Some(Part::Mutants) {
+            return Ok(code);
+        }
+    }
     if runs(Part::Seeds) {
         return runtime.block_on(no_false_alarms(&args));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The mutation score over every mutant generated from the decider's claims, each run
+/// at the default `--cases` with seeds 1 to `seeds`: a mutant is caught by a run that
+/// fails under a rule whose claim it negated (it records them as it applies).
+async fn mutants(seeds: u64) -> anyhow::Result<ExitCode> {
+    use std::collections::BTreeMap;
+
+    use futures_util::StreamExt as _;
+    use reportcheck_conformance::{RunOptions, Target};
+    use reportcheck_server::{Config, Mutant, MutationLog};
+
+    let all = Mutant::all();
+    println!("mutants: {} generated from the claims, seeds 1 to {seeds}, two runs at a time", all.len());
+    let started = Instant::now();
+    let runs = all.iter().flat_map(|mutant| (1..=seeds).map(move |seed| (*mutant, seed)));
+    let mut results = futures_util::stream::iter(runs.map(|(mutant, seed)| async move {
+        let mutations = MutationLog::default();
+        let config = Config { mutant: Some(mutant), mutations: mutations.clone(), ..Config::default() };
+        let report =
+            reportcheck_conformance::run(RunOptions { seed: Some(seed), ..RunOptions::new(Target::Embedded(config)) })
+                .await;
+        (mutant, seed, report, mutations.rules())
+    }))
+    .buffer_unordered(2);
+    // Per rule the mutant negated: runs caught under it, runs in all.
+    let mut by_rule: BTreeMap<reportcheck_model::Rule, (usize, usize)> = BTreeMap::new();
+    let (mut caught, mut total) = (0, 0);
+    while let Some((mutant, seed, report, negated)) = results.next().await {
+        let report = report?;
+        let failed = report.failed_rules();
+        let under_its_rule = negated.iter().any(|rule| failed.contains(rule));
+        total += 1;
+        caught += usize::from(under_its_rule);
+        for rule in &negated {
+            let entry = by_rule.entry(*rule).or_default();
+            entry.0 += usize::from(under_its_rule);
+            entry.1 += 1;
+        }
+        if !under_its_rule {
+            let why = if negated.is_empty() { "never applied" } else { "not caught under its rule" };
+            println!("  MISS seed {seed}: {mutant}: {why} (negated {negated:?}, failed {failed:?})");
+        }
+    }
+    println!("  score by rule negated (runs caught under it / runs):");
+    for (rule, (caught, runs)) in &by_rule {
+        println!("    {:<7} {caught:>4} / {runs:<4}", rule.id());
+    }
+    println!(
+        "  {caught} of {total} runs caught under the negated claim's rule ({:.1} %), {:.1} s in all",
+        100.0 * caught as f64 / total.max(1) as f64,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if caught == total { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Time to verdict of the default run when every answer comes this much later: the

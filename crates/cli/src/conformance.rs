@@ -75,6 +75,10 @@ pub struct Args {
     /// List the fault names and stop.
     #[arg(long)]
     list_faults: bool,
+    /// List the mutants generated from the decider's claims (each a claim negated under
+    /// one class of the class map, for `--mutant`) and stop.
+    #[arg(long)]
+    list_mutants: bool,
     /// Print what the checks of a rule hold a server to (the places it pins, the
     /// readings where another outcome is as conformant), and stop.
     #[arg(long, value_name = "RULE")]
@@ -82,6 +86,10 @@ pub struct Args {
     /// Skipped checks fail the run (exit 1).
     #[arg(long)]
     fail_on_skip: bool,
+    /// A class of the class map the run could reach and did not (a filter, a server
+    /// refusing the create a class needs) fails the run (exit 1).
+    #[arg(long)]
+    fail_on_uncovered: bool,
     /// Seconds one request may take (token requests included) before the server counts
     /// as not answering.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
@@ -119,6 +127,12 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     if args.list_faults {
         for fault in Fault::ALL {
             println!("{:<32} {:<7} {:<15} {}", fault.name(), fault.rule().id(), fault.class(), fault.description());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.list_mutants {
+        for mutant in reportcheck_server::Mutant::all() {
+            println!("{mutant}");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -168,6 +182,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         seed: args.seed,
         child_tenant: args.child_tenant,
         shrink_budget: args.shrink_budget,
+        fail_on_uncovered: args.fail_on_uncovered,
         profile: match args.profile {
             Profile::Strict => ProfileMode::Strict,
             Profile::Documented => ProfileMode::Documented,
@@ -263,6 +278,14 @@ fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8, accepted: usiz
     }
     if fail_on_skip && totals.skipped > 0 {
         eprintln!("error: {} checks were skipped (--fail-on-skip)", totals.skipped);
+        return 1;
+    }
+    if let Some(classes) = report.classes.as_ref().filter(|classes| classes.fails()) {
+        eprintln!(
+            "error: {} of {} reachable classes were not reached (--fail-on-uncovered)",
+            classes.reachable - classes.reached,
+            classes.reachable
+        );
         return 1;
     }
     0

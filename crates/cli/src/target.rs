@@ -66,6 +66,10 @@ pub struct TargetArgs {
     /// Embedded server only: inject a deliberate deviation (see `conformance --list-faults`).
     #[arg(long, conflicts_with = "base_url")]
     pub fault: Vec<Fault>,
+    /// Embedded server only: run it as one mutant generated from the decider's claims, by
+    /// its name (see `conformance --list-mutants`).
+    #[arg(long, value_name = "NAME", conflicts_with = "base_url", value_parser = mutant)]
+    pub mutant: Option<reportcheck_server::Mutant>,
     /// Embedded server only: run it with every conformant variation PROFILE.md allows.
     #[arg(long, conflicts_with_all = ["base_url", "fault"])]
     pub variations: bool,
@@ -73,6 +77,11 @@ pub struct TargetArgs {
     /// draw every value no rule claims, from this seed (the any-branch server).
     #[arg(long, value_name = "SEED", conflicts_with_all = ["base_url", "fault", "variations"])]
     pub any_branch: Option<u64>,
+}
+
+fn mutant(name: &str) -> Result<reportcheck_server::Mutant, String> {
+    reportcheck_server::Mutant::named(name)
+        .ok_or_else(|| format!("no mutant is named `{name}` (conformance --list-mutants lists them)"))
 }
 
 impl TargetArgs {
@@ -83,6 +92,7 @@ impl TargetArgs {
             }
             return Ok(Target::Embedded(Config {
                 faults: self.fault.iter().copied().collect(),
+                mutant: self.mutant,
                 variations: if self.variations { Variations::all() } else { Variations::default() },
                 ..Config::default()
             }));

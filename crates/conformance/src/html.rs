@@ -52,6 +52,9 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
     failures(&mut html, report);
     claims(&mut html);
     coverage_table(&mut html, coverage);
+    if let Some(classes) = &report.classes {
+        class_table(&mut html, classes);
+    }
     if !report.notes.is_empty() {
         html.push_str("<h2>Notes</h2>\n<ul id=\"notes\">");
         for note in &report.notes {
@@ -175,6 +178,44 @@ fn coverage_table(html: &mut String, coverage: &BTreeMap<Rule, Coverage>) {
     html.push_str("</tbody></table>\n");
 }
 
+/// The class map's coverage: per dimension, then every class not reached, then those
+/// the run could not try.
+fn class_table(html: &mut String, classes: &crate::outcome::ClassCoverage) {
+    let _ = write!(
+        html,
+        "<h2>Classes of the input space</h2>\n<p id=\"classes-total\">{} of {} reachable classes reached ({} in the map){}</p>\n\
+         <table id=\"classes\"><thead><tr><th>dimension</th><th>reached</th><th>reachable</th></tr></thead><tbody>\n",
+        classes.reached,
+        classes.reachable,
+        classes.size,
+        if classes.fails() { "; the gap fails the run (--fail-on-uncovered)" } else { "" }
+    );
+    for (dimension, [reached, reachable]) in &classes.by_dimension {
+        let class = if reached == reachable { "passed" } else { "failed" };
+        let _ = writeln!(
+            html,
+            "<tr><th>{}</th><td class=\"{class}\">{reached}</td><td>{reachable}</td></tr>",
+            escape(dimension)
+        );
+    }
+    html.push_str("</tbody></table>\n");
+    let unreached: Vec<_> = classes.unreached().collect();
+    if !unreached.is_empty() {
+        html.push_str("<h3>Not reached</h3>\n<ul id=\"unreached\">");
+        for class in unreached {
+            let _ = write!(html, "<li>{}</li>", escape(&class.class));
+        }
+        html.push_str("</ul>\n");
+    }
+    if !classes.skipped.is_empty() {
+        html.push_str("<h3>Not tried</h3>\n<ul id=\"not-tried\">");
+        for class in &classes.skipped {
+            let _ = write!(html, "<li>{}: {}</li>", escape(&class.class), escape(class.reason.unwrap_or_default()));
+        }
+        html.push_str("</ul>\n");
+    }
+}
+
 /// Text as HTML: the five characters with a meaning in markup and attributes.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -246,6 +287,12 @@ mod tests {
                 check(Rule::Upd9, Source::Concurrency, Outcome::Passed),
                 check(Rule::Auth4, Source::Setup, Outcome::Skipped { reason: "no tenant".to_owned() }),
             ],
+            classes: Some({
+                use reportcheck_model::classes::{Class, Op, map};
+                let map = map();
+                let reached = BTreeMap::from([(Class::op(Op::Create), 3)]);
+                crate::outcome::ClassCoverage::new(&map, &map[..2], &reached, true)
+            }),
         };
         let coverage =
             BTreeMap::from([(Rule::Upd2, Coverage { positive: vec!["x".to_owned()], ..Coverage::default() })]);
@@ -264,6 +311,9 @@ mod tests {
         assert!(text(&select(&document, "details.failure pre.request")[0]).contains("\"formats\":[\"html\"]"));
         assert!(text(&select(&document, "details.failure .message")[0]).ends_with("& more"));
         assert_eq!(select(&document, "#coverage tbody tr").len(), 1);
+        assert_eq!(text(&select(&document, "#classes tbody td")[0]), "1");
+        assert_eq!(select(&document, "#unreached li").len(), 1);
+        assert!(text(&select(&document, "#classes-total")[0]).contains("fails the run"));
         // Self-contained: nothing is fetched.
         assert!(select(&document, "script, link, img, iframe").is_empty());
     }

@@ -337,6 +337,11 @@ impl RunReport {
         self.profile == ProfileMode::Strict || rule.level() == Level::Documented
     }
 
+    /// The rules with a failed check.
+    pub fn failed_rules(&self) -> std::collections::BTreeSet<Rule> {
+        self.checks.iter().filter(|check| check.is_failed()).map(|check| check.rule).collect()
+    }
+
     /// Failed checks that fail the run.
     pub fn blocking_failures(&self) -> usize {
         self.checks.iter().filter(|check| check.is_failed() && self.blocks(check.rule)).count()

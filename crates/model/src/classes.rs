@@ -649,7 +649,7 @@ pub fn body_with(
 ) -> Option<Value> {
     let mut body = match (op, current) {
         (Op::Create, _) => {
-            let send = field.is_some_and(|field| field.starts_with("/recipients"));
+            let send = field.is_some_and(|field| field.starts_with("/recipients")) || form == Form::Valid("send");
             json!({
                 "result_action": if send { "send" } else { "save" },
                 "recipients": if send { json!([recipients[0]]) } else { json!([]) },
@@ -685,6 +685,31 @@ pub fn body_with(
     };
     set(&mut body, pointer, holds.value(form, uuid, today, recipients));
     Some(body)
+}
+
+/// `body` with the field `field` (or, for `None`, every unknown key) put right: a valid
+/// value of the field (`tenant` for an id; a period ending ten days before `today`).
+/// What a server that reads a broken value leniently stores.
+pub fn repaired(op: Op, body: &[u8], field: Option<&'static str>, tenant: Id, today: Date) -> Vec<u8> {
+    let Ok(mut body) = serde_json::from_slice::<Value>(body) else { return body.to_vec() };
+    match field.and_then(|pointer| fields(op).find(|known| known.pointer == pointer)) {
+        Some(field) => {
+            let value = match field.pointer {
+                "/parameters/period/start" => json!(crate::date::format_day(today - Duration::days(40))),
+                "/parameters/period/end" => json!(crate::date::format_day(today - Duration::days(10))),
+                "/generation_date" => json!(crate::date::format_day(today + Duration::days(1))),
+                _ => field.holds.example(tenant, today),
+            };
+            set(&mut body, field.pointer, value);
+        }
+        None => {
+            let keys = if op == Op::Create { CREATE_KEYS } else { UPDATE_KEYS };
+            if let Some(object) = body.as_object_mut() {
+                object.retain(|key, _| keys.contains(&key.as_str()));
+            }
+        }
+    }
+    body.to_string().into_bytes()
 }
 
 /// Sets `value` at `pointer`, making the objects on the way (an index replaces or

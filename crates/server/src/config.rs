@@ -36,6 +36,10 @@ pub struct Config {
     pub variations: Variations,
     /// Which admissible branch the server takes, and how it chooses what no rule claims.
     pub pick: Pick,
+    /// A claim of the decider negated under one class of the class map (`None`: none).
+    pub mutant: Option<crate::mutant::Mutant>,
+    /// The rules whose claims the mutant negated, as it applied them.
+    pub mutations: crate::mutant::MutationLog,
 }
 
 /// How the server chooses among the outcomes the decider admits.
@@ -75,6 +79,8 @@ impl Default for Config {
             faults: Faults::new(),
             variations: Variations::default(),
             pick: Pick::Reference,
+            mutant: None,
+            mutations: crate::mutant::MutationLog::default(),
         }
     }
 }

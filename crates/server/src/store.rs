@@ -19,11 +19,14 @@ use reportcheck_model::{
     TokenEndpointAuthMethod, UuidList,
 };
 
+use reportcheck_model::classes::{self, Before, Observation};
+
 use crate::config::{Config, Pick, VersionScheme};
 use crate::content;
 use crate::failure::{Failure, TokenFailure};
 use crate::fault::Fault;
 use crate::fixture::Fixture;
+use crate::mutant::{self, Change, Mutant};
 
 /// Who is calling: the API client behind a valid token.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +57,8 @@ struct Entry {
     generation: Option<Generation>,
     /// Successful PUTs so far (only the third-update-lost fault reads it).
     updates: u32,
+    /// The last write the report saw (only a mutant's class reads it).
+    before: Before,
 }
 
 /// The stored reports of a generated `save` report.
@@ -250,18 +255,27 @@ impl Store {
         let excused_period = self.excused_period(&body);
         let request = Request::Create { content_type, body: &body };
         let mut reports = self.reports.write();
+        let negation = self.negation(&reports, caller, request);
         match self
             .decide_excusing(&reports, caller, request, &|violation| excused_period && violation.rule == Rule::Crt3)
         {
             Decision::Created { post, prediction } => {
                 let report = self.new_report(&post, prediction);
+                let mut answer = report.clone();
+                self.negate(negation, &mut answer, None);
                 let seq = reports.next_seq;
                 reports.next_seq += 1;
-                let entry =
-                    Entry { seq, report: report.clone(), created: report.clone(), generation: None, updates: 0 };
+                let entry = Entry {
+                    seq,
+                    report: report.clone(),
+                    created: report.clone(),
+                    generation: None,
+                    updates: 0,
+                    before: Before::Created,
+                };
                 reports.by_id.insert(report.id, entry);
                 self.generate_if_due(&mut reports, caller, report.id);
-                Ok(report)
+                Ok(answer)
             }
             decision => Err(self.refusal(decision, request)),
         }
@@ -271,11 +285,16 @@ impl Store {
     pub fn get(&self, caller: Caller, id: &str) -> Result<Report, Failure> {
         let reports = self.reports.read();
         let request = Request::Get { id };
+        let negation = self.negation(&reports, caller, request);
         match self.decide(&reports, caller, request) {
-            Decision::Read(prediction) => Ok(match reports.by_id.get(&prediction.report.id) {
-                Some(entry) if self.fault(Fault::StaleGet) => entry.created.clone(),
-                _ => prediction.report,
-            }),
+            Decision::Read(prediction) => {
+                let mut answer = match reports.by_id.get(&prediction.report.id) {
+                    Some(entry) if self.fault(Fault::StaleGet) => entry.created.clone(),
+                    _ => prediction.report,
+                };
+                self.negate(negation, &mut answer, None);
+                Ok(answer)
+            }
             Decision::Rejected(violations) => {
                 let first = violations.first();
                 if self.fault(Fault::CrossTenantReads)
@@ -302,6 +321,8 @@ impl Store {
         let request = Request::Update { id, content_type, body: &body };
         let mut reports = self.reports.write();
         let current = id.parse().ok().and_then(|id: Id| reports.by_id.get(&id)).map(|entry| entry.report.clone());
+        let negation = self.negation(&reports, caller, request);
+        let op = self.observe(&reports, caller, request).op;
         if let (Some(current), Ok(put)) = (&current, rule_check::parse_update(&body))
             && let Some(violation) = self.refused_wrongly(current, &put)
         {
@@ -318,13 +339,17 @@ impl Store {
                 };
                 let updated = self.updated_report(&entry.report, &entry.created, &put, prediction);
                 entry.updates += 1;
+                entry.before = op.and_then(|op| Before::after(op, true)).unwrap_or(Before::Updated);
+                let mut answer = updated.clone();
+                self.negate(negation, &mut answer, Some(&entry.report));
                 if self.fault(Fault::ThirdUpdateLost) && entry.updates == 3 {
-                    return Ok(updated);
+                    return Ok(answer);
                 }
-                let before = std::mem::replace(&mut entry.report, updated.clone());
-                Ok(if self.fault(Fault::UpdateEchoesOld) { before } else { updated })
+                let before = std::mem::replace(&mut entry.report, updated);
+                Ok(if self.fault(Fault::UpdateEchoesOld) { before } else { answer })
             }
             Decision::Rejected(violations) => {
+                self.refused_write(&mut reports, id);
                 self.apply_refused_update(&mut reports, &current, &body, &violations);
                 Err(self.refusal(Decision::Rejected(violations), request))
             }
@@ -569,7 +594,10 @@ impl Store {
             {
                 Ok(())
             }
-            decision => Err(self.refusal(decision, request)),
+            decision => {
+                self.refused_write(&mut reports, id);
+                Err(self.refusal(decision, request))
+            }
         }
     }
 
@@ -698,6 +726,134 @@ impl Store {
     /// [`Self::decide`], with `excuse` letting further violations through (the faults
     /// that are on only under a condition of this request).
     fn decide_excusing(
+        &self,
+        reports: &Reports,
+        caller: Caller,
+        request: Request<'_>,
+        excuse: &dyn Fn(&Violation) -> bool,
+    ) -> Decision {
+        let decision = self.decide_with_faults(reports, caller, request, excuse);
+        match self.config.mutant {
+            Some(mutant @ Mutant { change: Change::Flip, class })
+                if self.observe(reports, caller, request).classes().contains(&class) =>
+            {
+                self.flipped(mutant, decision, reports, caller, request)
+            }
+            _ => decision,
+        }
+    }
+
+    /// The classes of the class map `request` falls in, with the write its report saw last.
+    fn observe(&self, reports: &Reports, caller: Caller, request: Request<'_>) -> Observation {
+        let target = match request {
+            Request::Get { id }
+            | Request::Update { id, .. }
+            | Request::Delete { id, .. }
+            | Request::Stored { id }
+            | Request::Download { id, .. } => id.parse::<Id>().ok(),
+            Request::Create { .. } | Request::List { .. } => None,
+        };
+        let before = target.and_then(|id| reports.by_id.get(&id)).map(|entry| entry.before);
+        let known = Known { reports, fixture: &self.fixture, flat: false };
+        classes::observe(&known, decide::Caller { tenant: caller.tenant_id, today: self.today() }, request, before)
+    }
+
+    /// The mutant's negation, when it has one and `request` falls in its class.
+    fn negation(&self, reports: &Reports, caller: Caller, request: Request<'_>) -> Option<(Rule, &'static str)> {
+        match self.config.mutant {
+            Some(Mutant { change: Change::Negate { rule, place }, class })
+                if self.observe(reports, caller, request).classes().contains(&class) =>
+            {
+                Some((rule, place))
+            }
+            _ => None,
+        }
+    }
+
+    /// Applies a negation to an accepted answer.
+    fn negate(&self, negation: Option<(Rule, &'static str)>, answer: &mut Report, before: Option<&Report>) {
+        if let Some((rule, place)) = negation {
+            mutant::negate(answer, place, before);
+            self.config.mutations.record(rule);
+        }
+    }
+
+    /// A refused PUT or DELETE is the report's last write (for the mutants' classes).
+    fn refused_write(&self, reports: &mut Reports, id: &str) {
+        if let Some(entry) = id.parse::<Id>().ok().and_then(|id| reports.by_id.get_mut(&id)) {
+            entry.before = Before::Refused;
+        }
+    }
+
+    /// The other answer to a request of a flip mutant's class: a refusal for what the
+    /// decider accepts, acceptance (a broken field read as its valid value) for what it
+    /// refuses. The decision's rule is recorded when the flip applies.
+    fn flipped(
+        &self,
+        mutant: Mutant,
+        decision: Decision,
+        reports: &Reports,
+        caller: Caller,
+        request: Request<'_>,
+    ) -> Decision {
+        let rule = decision.rule();
+        let flipped = match &decision {
+            Decision::Rejected(_) => self.accepted_anyway(mutant, reports, caller, request),
+            _ => Some(Decision::Rejected(vec![Violation::refusal(rule, format!("refused by the mutant `{mutant}`"))])),
+        };
+        match flipped {
+            Some(flipped) => {
+                self.config.mutations.record(rule);
+                flipped
+            }
+            None => decision,
+        }
+    }
+
+    fn accepted_anyway(
+        &self,
+        mutant: Mutant,
+        reports: &Reports,
+        caller: Caller,
+        request: Request<'_>,
+    ) -> Option<Decision> {
+        let today = self.today();
+        let report = |id: &str| id.parse::<Id>().ok().and_then(|id| reports.by_id.get(&id)).map(|entry| &entry.report);
+        let Mutant { class, .. } = mutant;
+        Some(match request {
+            Request::Create { body, .. } => {
+                let body = match class.form {
+                    Some(_) => classes::repaired(classes::Op::Create, body, class.field, caller.tenant_id, today),
+                    None => body.to_vec(),
+                };
+                let post = rule_check::parse_create(&body).ok()?;
+                Decision::Created { prediction: Prediction::created(&post, today), post }
+            }
+            Request::Update { id, body, .. } => {
+                let current = report(id)?;
+                let body = match class.form {
+                    Some(_) => {
+                        classes::repaired(classes::Op::Update, body, class.field, current.parameters.tenant_id, today)
+                    }
+                    None => body.to_vec(),
+                };
+                let put = rule_check::parse_update(&body).ok()?;
+                Decision::Updated { prediction: Prediction::updated(current, &put), put }
+            }
+            Request::Delete { id, .. } => Decision::Deleted { id: report(id)?.id },
+            Request::Get { id } => Decision::Read(Prediction::read(report(id)?)),
+            Request::Stored { id } => {
+                Decision::StoredListed { report: report(id)?.id, stored: StoredExpectation::Unpinned }
+            }
+            Request::Download { id, stored_id } => {
+                Decision::Download { report: report(id)?.id, stored_id: stored_id.parse().ok()? }
+            }
+            Request::List { tenant } => Decision::Listed { tenant: tenant.parse().ok()? },
+        })
+    }
+
+    /// The decision with the faults applied around it.
+    fn decide_with_faults(
         &self,
         reports: &Reports,
         caller: Caller,
