@@ -182,6 +182,9 @@ pub async fn run_contract(
     let mut implicit: BTreeMap<Rule, (usize, Vec<String>)> = BTreeMap::new();
     let mut created: Vec<(Party, Value)> = Vec::new();
     let mut blocked: Option<String> = None;
+    // The first failed check of the contract, and what failed after it.
+    let mut first_failure: Option<usize> = None;
+    let mut consequences: Vec<String> = Vec::new();
     for (index, step) in contract.steps.iter().enumerate() {
         if let Some(reason) = &blocked {
             for expectation in step.expect.iter().filter(|e| keep(e.rule)) {
@@ -286,14 +289,30 @@ pub async fn run_contract(
                 at,
                 observation,
             }));
-            if keep(expectation.rule) {
-                checks.push(Check {
-                    rule: expectation.rule,
-                    source: source.clone(),
-                    name: step.name.clone(),
-                    case: expectation.case(),
-                    outcome: result.map_or_else(Outcome::Failed, |()| Outcome::Passed),
-                });
+            if !keep(expectation.rule) {
+                continue;
+            }
+            match (result, first_failure) {
+                // A failure after the contract's first is its consequence: listed under
+                // the first, not filed as a failure of its own rule.
+                (Err(failure), Some(_)) => consequences.push(format!(
+                    "{} ({}): {}",
+                    step.name,
+                    expectation.rule,
+                    failure.message.lines().next().unwrap_or_default()
+                )),
+                (result, _) => {
+                    if result.is_err() {
+                        first_failure = Some(checks.len());
+                    }
+                    checks.push(Check {
+                        rule: expectation.rule,
+                        source: source.clone(),
+                        name: step.name.clone(),
+                        case: expectation.case(),
+                        outcome: result.map_or_else(Outcome::Failed, |()| Outcome::Passed),
+                    });
+                }
             }
         }
         if sent.method == "POST"
@@ -316,6 +335,14 @@ pub async fn run_contract(
             }
         }
         exchanges.push(Recorded { step: index, party: step.party, request, response });
+    }
+    if let Some(Check { outcome: Outcome::Failed(failure), .. }) = first_failure.and_then(|at| checks.get_mut(at))
+        && !consequences.is_empty()
+    {
+        failure.message.push_str("\nconsequences in the steps after it (not filed under their own rules):");
+        for consequence in &consequences {
+            failure.message.push_str(&format!("\n  - {consequence}"));
+        }
     }
     // All at once, each at the version last seen (a DELETE each, unless it moved on).
     let removals = created.iter().filter_map(|(party, report)| {

@@ -266,10 +266,21 @@ fn ground(session: &Session, tenant: Id) -> reach::Ground {
 fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed]) -> Vec<Check> {
     let mut failed: BTreeMap<Rule, (Vec<&str>, &Executed)> = BTreeMap::new();
     let mut exercised = BTreeSet::new();
+    let mut messages: Vec<String> = Vec::with_capacity(executed.len());
     for chain in executed {
+        // A chain's first finding names its failure; what it found after that is a
+        // consequence, listed under it.
+        let mut message = chain.findings.first().map(|finding| finding.message.clone()).unwrap_or_default();
+        for consequence in chain.findings.iter().skip(1) {
+            let first_line = consequence.message.lines().next().unwrap_or_default();
+            message.push_str(&format!("\n  and then, in the same chain: {first_line}"));
+        }
+        messages.push(message);
+    }
+    for (chain, message) in executed.iter().zip(&messages) {
         exercised.extend(chain.exercised.iter().copied());
-        for finding in &chain.findings {
-            failed.entry(finding.rule).or_insert_with(|| (Vec::new(), chain)).0.push(&finding.message);
+        if let Some(first) = chain.findings.first() {
+            failed.entry(first.rule).or_insert_with(|| (Vec::new(), chain)).0.push(message);
         }
     }
     let mut checks: Vec<Check> = exercised

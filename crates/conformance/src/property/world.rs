@@ -234,7 +234,8 @@ impl<'s> World<'s> {
                     self.find(
                         accepted.rule(),
                         format!(
-                            "a conformant server answers {}; the server answered {status} {answer}",
+                            "{} claims this request is served: a conformant server answers {}; the server answered {status} {answer}",
+                            accepted.rule(),
                             admissible.admitted_statuses()
                         ),
                     );
@@ -250,9 +251,16 @@ impl<'s> World<'s> {
                     self.exercised.insert((rule, Case::Positive));
                 }
                 match answer.and_then(|answer| serde_json::from_value::<Report>(answer.clone()).ok()) {
+                    // The first broken claim names the finding; the others are its
+                    // consequences, listed under it.
                     Some(report) => {
-                        for found in prediction.discrepancies(&report) {
-                            self.find(found.rule, format!("{found} (predicted from the model)"));
+                        let found = prediction.discrepancies(&report);
+                        if let Some((first, rest)) = found.split_first() {
+                            let mut message = format!("{first} (predicted from the model)");
+                            for consequence in rest {
+                                message.push_str(&format!("\n  and, in the same answer: {consequence}"));
+                            }
+                            self.find(first.rule, message);
                         }
                     }
                     None => self.find(accepted.rule(), "the answer is not a report".to_owned()),

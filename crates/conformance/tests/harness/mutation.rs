@@ -3,7 +3,7 @@
 
 use futures_util::StreamExt as _;
 use reportcheck_conformance::{Outcome, RunOptions};
-use reportcheck_server::{Config, Fault, Variations};
+use reportcheck_server::{Config, Fault, Mutant, MutationLog, Variations};
 
 use crate::support::*;
 
@@ -18,6 +18,49 @@ async fn the_reference_server_passes_everything() {
         assert!(report.checks.iter().any(|check| check.rule == *rule), "no check of {rule}");
     }
     assert_eq!(report.exit_code(), 0);
+    // Reach by construction: every class of the map the run can reach, reached.
+    let classes = report.classes.as_ref().expect("the property tests ran");
+    let unreached: Vec<&str> = classes.unreached().map(|class| class.class.as_str()).collect();
+    assert!(unreached.is_empty(), "classes not reached: {unreached:#?}");
+    assert_eq!(classes.reachable, classes.size, "{:?}", classes.skipped);
+}
+
+/// A gap in the reach is visible, and with `--fail-on-uncovered` fails the run: a server
+/// that refuses every monthly create leaves the monthly classes unreached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_the_server_made_unreachable_fails_the_run_when_coverage_is_required() {
+    let mutant = Mutant::named("flip: create /schedule/type=monthly").expect("a generated mutant");
+    let config = Config { mutant: Some(mutant), ..config() };
+    let report = run(RunOptions { fail_on_uncovered: true, ..options(config) }).await;
+    let classes = report.classes.as_ref().expect("the property tests ran");
+    let unreached: Vec<&str> = classes.unreached().map(|class| class.class.as_str()).collect();
+    assert!(unreached.iter().any(|class| class.contains("on a monthly report")), "{unreached:?}");
+    assert!(classes.fails() && report.exit_code() == 1);
+    assert!(report.summary().contains("fails the run (--fail-on-uncovered)"), "{}", report.summary());
+}
+
+/// Mutants generated from the decider's claims (a fixed sample of `Mutant::all()`; the
+/// bench runs them all with three seeds): each is caught under a rule it negated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_mutants_are_caught_under_their_rules() {
+    let sample: Vec<Mutant> = Mutant::all().into_iter().step_by(23).collect();
+    let runs = futures_util::stream::iter(sample.iter().copied())
+        .map(|mutant| async move {
+            let mutations = MutationLog::default();
+            let config = Config { mutant: Some(mutant), mutations: mutations.clone(), ..config() };
+            let report = run(options(config)).await;
+            (mutant, report.failed_rules(), mutations.rules())
+        })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>()
+        .await;
+    let missed: Vec<String> = runs
+        .iter()
+        .filter(|(_, failed, negated)| !negated.iter().any(|rule| failed.contains(rule)))
+        .map(|(mutant, failed, negated)| format!("{mutant}: negated {negated:?}, failed {failed:?}"))
+        .collect();
+    println!("generated mutants: {} of {} sampled caught under their rules", runs.len() - missed.len(), runs.len());
+    assert!(missed.is_empty(), "generated mutants not caught under their rules:\n{}", missed.join("\n"));
 }
 
 /// What PROFILE.md leaves free, all at once: a variation of every entry of the freedoms
