@@ -87,6 +87,9 @@ pub struct Store {
     reports: RwLock<Reports>,
     /// When the last PUTs arrived (only the racy-under-high-overlap fault reads it).
     recent_puts: Mutex<std::collections::VecDeque<Instant>>,
+    /// Each tenant's list as its last create left it (only the list-stale-until-create
+    /// fault reads it).
+    stale_lists: Mutex<HashMap<Id, Vec<Id>>>,
     /// The draws of [`Pick::Seeded`]; `None` for the reference behaviour.
     rng: Mutex<Option<fastrand::Rng>>,
 }
@@ -100,6 +103,7 @@ impl Store {
             tokens: Mutex::default(),
             reports: RwLock::default(),
             recent_puts: Mutex::default(),
+            stale_lists: Mutex::default(),
             rng: Mutex::new(match pick {
                 Pick::Reference => None,
                 Pick::Seeded(seed) => Some(fastrand::Rng::with_seed(seed)),
@@ -275,6 +279,10 @@ impl Store {
                 };
                 reports.by_id.insert(report.id, entry);
                 self.generate_if_due(&mut reports, caller, report.id);
+                if self.fault(Fault::ListStaleUntilCreate) {
+                    let tenant = report.parameters.tenant_id;
+                    self.stale_lists.lock().insert(tenant, self.listed(&reports, tenant));
+                }
                 Ok(answer)
             }
             decision => Err(self.refusal(decision, request)),
@@ -616,6 +624,16 @@ impl Store {
             }
             decision => return Err(self.refusal(decision, request)),
         };
+        if self.fault(Fault::ListStaleUntilCreate)
+            && let Some(items) = self.stale_lists.lock().get(&tenant)
+        {
+            return Ok(UuidList { items: items.clone() });
+        }
+        Ok(UuidList { items: self.listed(&reports, tenant) })
+    }
+
+    /// The ids of `tenant`'s list, oldest first (with the variations and faults on it).
+    fn listed(&self, reports: &Reports, tenant: Id) -> Vec<Id> {
         let children = self.variation(Freedom::ChildTenantReports);
         let mut entries: Vec<&Entry> = reports
             .by_id
@@ -635,7 +653,7 @@ impl Store {
         if self.fault(Fault::ListOmitsDisabled) {
             entries.retain(|entry| entry.report.schedule.enabled);
         }
-        Ok(UuidList { items: entries.iter().map(|entry| entry.report.id).collect() })
+        entries.iter().map(|entry| entry.report.id).collect()
     }
 
     /// STO-1/2/4: `GET /reports/{id}/stored`, generating the stored reports once the
