@@ -361,8 +361,10 @@ impl<'s> World<'s> {
         let decision = self.decide(self.tenant, Request::Get { id: &text }, Some(id));
         let findings = self.findings.len();
         let request = RawRequest::new(reqwest::Method::GET, format!("/reports/{id}"));
-        let (status, answer, _) = self.exchange(Party::A, request, None, decision).await?;
-        if let Some(rule) = unchanged {
+        let (status, answer, taken) = self.exchange(Party::A, request, None, decision).await?;
+        // A read served as the rules say whose report differs breaks the refusal's
+        // promise; a read refused is a failure of the read itself.
+        if let Some(rule) = unchanged.filter(|_| taken.admits_status(status)) {
             for finding in &mut self.findings[findings..] {
                 finding.message = format!("after a refused request: {}", finding.message);
                 finding.rule = rule;
