@@ -28,6 +28,7 @@ pub mod runner;
 pub mod session;
 mod stream;
 pub mod template;
+pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal as _;

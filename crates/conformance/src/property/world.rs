@@ -198,74 +198,10 @@ impl<'s> World<'s> {
     }
 
     fn judge(&mut self, admissible: &Admissible, decision: &Decision, status: u16, answer: Option<&Value>) {
-        match decision {
-            Decision::Rejected(violations) => {
-                for violation in violations {
-                    self.exercised.insert((violation.rule, Case::Negative));
-                }
-                if !decision.admits_status(status) {
-                    let admitted = admissible.admitted_statuses();
-                    let reason = violations.first().map_or("", |violation| violation.message.as_str());
-                    self.find(decision.rule(), format!("{reason}: expected {admitted}, the server answered {status}"));
-                    return;
-                }
-                // Refused under any of the rules the request breaks, with that rule's
-                // code: the code is pinned only if every rule the status admits pins one.
-                let admitting: Vec<_> = violations.iter().filter(|violation| violation.admits_status(status)).collect();
-                if admitting.iter().any(|violation| !violation.code_is_pinned()) {
-                    return;
-                }
-                let pinned: Vec<i64> = admitting.iter().map(|violation| violation.code).collect();
-                self.exercised.insert((Rule::Err2, Case::Negative));
-                let code = answer
-                    .and_then(|body| body.pointer("/error/code"))
-                    .and_then(|code| code.as_i64().or_else(|| code.as_str().and_then(|text| text.trim().parse().ok())));
-                if code.is_none_or(|code| !pinned.contains(&code)) {
-                    self.find(
-                        Rule::Err2,
-                        format!("{} must answer error code {pinned:?}; the server sent {code:?}", decision.rule()),
-                    );
-                }
-            }
-            accepted => {
-                self.exercised.insert((accepted.rule(), Case::Positive));
-                if !accepted.admits_status(status) {
-                    let answer = answer.map(|answer| self.session.redact_json(answer)).unwrap_or_default();
-                    self.find(
-                        accepted.rule(),
-                        format!(
-                            "{} claims this request is served: a conformant server answers {}; the server answered {status} {answer}",
-                            accepted.rule(),
-                            admissible.admitted_statuses()
-                        ),
-                    );
-                    return;
-                }
-                let prediction = match accepted {
-                    Decision::Created { prediction, .. }
-                    | Decision::Updated { prediction, .. }
-                    | Decision::Read(prediction) => prediction,
-                    _ => return,
-                };
-                for rule in prediction.rules() {
-                    self.exercised.insert((rule, Case::Positive));
-                }
-                match answer.and_then(|answer| serde_json::from_value::<Report>(answer.clone()).ok()) {
-                    // The first broken claim names the finding; the others are its
-                    // consequences, listed under it.
-                    Some(report) => {
-                        let found = prediction.discrepancies(&report);
-                        if let Some((first, rest)) = found.split_first() {
-                            let mut message = format!("{first} (predicted from the model)");
-                            for consequence in rest {
-                                message.push_str(&format!("\n  and, in the same answer: {consequence}"));
-                            }
-                            self.find(first.rule, message);
-                        }
-                    }
-                    None => self.find(accepted.rule(), "the answer is not a report".to_owned()),
-                }
-            }
+        let judged = crate::verdict::judge(admissible, decision, status, answer, &|value| self.session.redact_json(value));
+        self.exercised.extend(judged.exercised);
+        for (rule, message) in judged.findings {
+            self.find(rule, message);
         }
     }
 
