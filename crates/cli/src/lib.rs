@@ -1,5 +1,5 @@
-//! The `reportcheck` command line: `conformance`, `serve`, `record`, `drift` and
-//! `baseline`. The installed binary and `cargo xtask` run the same code: [`Command`] is
+//! The `reportcheck` command line: `conformance`, `serve`, `proxy`, `record`, `drift`
+//! and `baseline`. The installed binary and `cargo xtask` run the same code: [`Command`] is
 //! flattened into xtask's own subcommands, and [`parse`] reads `reportcheck.toml`.
 
 pub mod baseline;
@@ -7,6 +7,7 @@ pub mod config;
 pub mod conformance;
 pub mod drift;
 mod error;
+pub mod proxy;
 pub mod record;
 pub mod serve;
 mod signals;
@@ -39,6 +40,9 @@ pub enum Command {
     Record(Box<record::Args>),
     /// Run the reference server until interrupted.
     Serve(serve::Args),
+    /// Forward any client's traffic to a server unchanged and judge it by rule, the
+    /// client's side and the server's apart.
+    Proxy(Box<proxy::Args>),
     /// Write a baseline of known failures from a run's `--json` result.
     Baseline(baseline::Args),
 }
@@ -51,6 +55,7 @@ impl Command {
             Command::Drift(args) => drift::run(*args),
             Command::Record(args) => record::run(*args, program),
             Command::Serve(args) => serve::run(args),
+            Command::Proxy(args) => proxy::run(*args),
             Command::Baseline(args) => baseline::run(args),
         }
     }

@@ -95,7 +95,7 @@ fn write_atomically(path: &std::path::Path, contents: &str) -> std::io::Result<(
     std::fs::rename(&temporary, path)
 }
 
-async fn shutdown_signal() -> std::io::Result<()> {
+pub(crate) async fn shutdown_signal() -> std::io::Result<()> {
     #[cfg(unix)]
     {
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

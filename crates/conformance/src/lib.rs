@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod outcome;
 pub mod pace;
 pub mod property;
+pub mod proxy;
 pub mod record;
 pub mod redact;
 pub mod runner;

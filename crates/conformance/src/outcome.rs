@@ -19,6 +19,8 @@ pub enum Source {
     Concurrency,
     Mock(String),
     Setup,
+    /// Traffic judged by `reportcheck proxy`: the `client` side or the `server` side.
+    Proxy(String),
 }
 
 impl std::fmt::Display for Source {
@@ -29,6 +31,7 @@ impl std::fmt::Display for Source {
             Source::Concurrency => f.write_str("concurrent updates"),
             Source::Mock(name) => write!(f, "mock/{name}"),
             Source::Setup => f.write_str("setup"),
+            Source::Proxy(side) => write!(f, "proxy: {side} side"),
         }
     }
 }

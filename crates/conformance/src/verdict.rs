@@ -34,7 +34,9 @@ pub fn judge(
             if !decision.admits_status(status) {
                 let admitted = admissible.admitted_statuses();
                 let reason = violations.first().map_or("", |violation| violation.message.as_str());
-                judged.findings.push((decision.rule(), format!("{reason}: expected {admitted}, the server answered {status}")));
+                judged
+                    .findings
+                    .push((decision.rule(), format!("{reason}: expected {admitted}, the server answered {status}")));
                 return judged;
             }
             // Refused under any of the rules the request breaks, with that rule's code:
@@ -70,9 +72,9 @@ pub fn judge(
                 return judged;
             }
             let prediction = match accepted {
-                Decision::Created { prediction, .. } | Decision::Updated { prediction, .. } | Decision::Read(prediction) => {
-                    prediction
-                }
+                Decision::Created { prediction, .. }
+                | Decision::Updated { prediction, .. }
+                | Decision::Read(prediction) => prediction,
                 _ => return judged,
             };
             judged.exercised.extend(prediction.rules().into_iter().map(|rule| (rule, Case::Positive)));

@@ -35,6 +35,22 @@ pub struct TokenError {
     pub error_description: String,
 }
 
+impl Token {
+    /// What AUTH-1 finds missing in a token answer: `token_type` other than `bearer` (in
+    /// any case), no `id_token`, neither `expires_in` nor `expires_on`.
+    pub fn auth1_problem(&self) -> Option<&'static str> {
+        if !self.token_type.eq_ignore_ascii_case("bearer") {
+            Some("token_type is not bearer")
+        } else if self.id_token.is_none() {
+            Some("the token answer has no id_token")
+        } else if self.expires_in.is_none() && self.expires_on.is_none() {
+            Some("the token answer has neither expires_in nor expires_on")
+        } else {
+            None
+        }
+    }
+}
+
 /// `client`: an API client as `GET /clients/{id}` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiClient {

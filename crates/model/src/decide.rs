@@ -489,6 +489,43 @@ impl Admissible {
 }
 
 /// Decides `request` from `caller` against what is `known`: every admissible outcome.
+/// What the rules refuse in `request` whatever the state of the reports and of the tenant
+/// tree: a malformed path id, the media type, the body's syntax and schema, a create's
+/// own business rules (CRT-2, CRT-3), a DELETE's missing version. A judge that does not
+/// know the state (the proxy, for a report made before it started) holds a client to
+/// these; [`decide`] refuses each of them too.
+pub fn refused_whatever_the_state(today: Date, request: Request<'_>) -> Vec<Violation> {
+    let malformed = |id: &str| id.parse::<Id>().err().map(|_| Violation::malformed_id(id));
+    match request {
+        Request::Create { content_type, body } => {
+            let mut violations: Vec<Violation> =
+                rule_check::check_media_type(content_type, Rule::Crt5).err().into_iter().collect();
+            match rule_check::parse_create(body) {
+                Ok(post) => violations.extend(rule_check::create_violations(&post, today)),
+                Err(violation) => violations.push(violation),
+            }
+            violations
+        }
+        Request::Get { id } | Request::Stored { id } | Request::Download { id, .. } => {
+            malformed(id).into_iter().collect()
+        }
+        Request::Update { id, content_type, body } => malformed(id)
+            .into_iter()
+            .chain(rule_check::check_media_type(content_type, Rule::Upd8).err())
+            .chain(rule_check::parse_update(body).err())
+            .collect(),
+        Request::Delete { id, version } => {
+            malformed(id).into_iter().chain(rule_check::version_violation(version)).collect()
+        }
+        Request::List { tenant } => tenant
+            .parse::<Id>()
+            .err()
+            .map(|_| Violation { freedom: Some(Freedom::MalformedId), ..Violation::not_found(Rule::Lst1, "tenant") })
+            .into_iter()
+            .collect(),
+    }
+}
+
 pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Admissible {
     let operation = request.operation();
     let refused = |violations: Vec<Violation>| Admissible::only(Decision::Rejected(violations));

@@ -198,7 +198,8 @@ impl<'s> World<'s> {
     }
 
     fn judge(&mut self, admissible: &Admissible, decision: &Decision, status: u16, answer: Option<&Value>) {
-        let judged = crate::verdict::judge(admissible, decision, status, answer, &|value| self.session.redact_json(value));
+        let judged =
+            crate::verdict::judge(admissible, decision, status, answer, &|value| self.session.redact_json(value));
         self.exercised.extend(judged.exercised);
         for (rule, message) in judged.findings {
             self.find(rule, message);

@@ -7,5 +7,6 @@ mod drift;
 mod gateway;
 mod mutation;
 mod outputs;
+mod proxy;
 mod record;
 mod support;
