@@ -53,6 +53,8 @@ enum Part {
     Seeds,
     /// The mutation score over the mutants generated from the decider's claims.
     Mutants,
+    /// What `reportcheck proxy` adds: latency at p50 and p99, throughput at 64 connections.
+    Proxy,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -90,6 +92,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if runs(Part::Latency) {
         runtime.block_on(latency(args.fault))?;
     }
+    if runs(Part::Proxy) {
+        runtime.block_on(proxy_overhead(args.seconds))?;
+    }
     if runs(Part::Mutants) {
         let code = runtime.block_on(mutants(args.mutant_seeds))?;
         if args.only == Some(Part::Mutants) {
@@ -100,6 +105,83 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return runtime.block_on(no_false_alarms(&args));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the proxy adds to each exchange: GETs of one report, one at a time, straight to
+/// the embedded server and through the proxy in alternating rounds (latency at p50 and
+/// p99), then 64 connections for `seconds` each way (throughput). Every exchange through
+/// the proxy is judged, as in use.
+async fn proxy_overhead(seconds: u64) -> anyhow::Result<()> {
+    use reportcheck_conformance::proxy::{Proxy, ProxyOptions};
+
+    let server = reportcheck_server::spawn(reportcheck_server::Config::default()).await?;
+    let options = ProxyOptions {
+        upstream: server.base_url().to_owned(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        probe: false,
+        request_timeout: Duration::from_secs(10),
+    };
+    let proxy = Proxy::start(options, Box::new(|_| {})).await?;
+    let client = &server.fixture().clients[0];
+    let http = reqwest::Client::builder().http1_only().pool_max_idle_per_host(64).build()?;
+    let via = proxy.base_url();
+    let token: Value = http
+        .post(format!("{via}/idp/token"))
+        .basic_auth(client.client_id, Some(client.client_secret.expose()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["access_token"].as_str().context("access_token")?.to_owned();
+    http.get(format!("{via}/clients/{}", client.client_id)).bearer_auth(&token).send().await?;
+    let body = json!({"result_action": "save", "parameters": {"tenant_id": client.tenant_id, "kind": "usage_daily",
+        "level": "accounts"}, "schedule": {"type": "monthly"}});
+    let report: Value =
+        http.post(format!("{via}/reports")).bearer_auth(&token).json(&body).send().await?.json().await?;
+    let id = report["id"].as_str().context("id")?.to_owned();
+    let direct_url = format!("{}/reports/{id}", server.base_url());
+    let proxy_url = format!("{via}/reports/{id}");
+    let (mut direct, mut proxied) = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        for (url, samples) in [(&direct_url, &mut direct), (&proxy_url, &mut proxied)] {
+            for _ in 0..200 {
+                let started = Instant::now();
+                http.get(url.as_str()).bearer_auth(&token).send().await?.bytes().await?;
+                samples.push(started.elapsed());
+            }
+        }
+    }
+    let percentile = |samples: &mut Vec<Duration>, at: f64| {
+        samples.sort_unstable();
+        samples[((samples.len() - 1) as f64 * at) as usize]
+    };
+    let micros = |duration: Duration| duration.as_secs_f64() * 1e6;
+    println!("proxy overhead (release, in process, loopback; GET /reports/{{id}}, judged with state)");
+    for (name, at) in [("p50", 0.5), ("p99", 0.99)] {
+        let (straight, through) = (percentile(&mut direct, at), percentile(&mut proxied, at));
+        println!(
+            "  {name}: {:>7.0} µs straight, {:>7.0} µs through the proxy, {:>+7.0} µs added",
+            micros(straight),
+            micros(through),
+            micros(through) - micros(straight)
+        );
+    }
+    let duration = Duration::from_secs(seconds);
+    for (name, url) in [("straight", direct_url), ("through the proxy", proxy_url)] {
+        let throughput = drive(64, duration, {
+            let (http, token) = (http.clone(), token.clone());
+            move |_| {
+                let request = http.get(&url).bearer_auth(&token);
+                async move { request.send().await.map(|response| response.status().is_success()) }
+            }
+        })
+        .await?;
+        println!("  64 connections, {name}: {:>7.0} requests/s ({} failed)", throughput.rate(), throughput.failed);
+    }
+    let (judged, _) = proxy.stop().await;
+    println!("  {} exchanges judged, {} findings", judged.counts.exchanges, judged.findings.len());
+    Ok(())
 }
 
 /// The mutation score over every mutant generated from the decider's claims, each run

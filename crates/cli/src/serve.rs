@@ -40,6 +40,12 @@ pub struct Args {
     /// profile leaves free.
     #[arg(long, value_name = "SEED", conflicts_with = "variations")]
     any_branch: Option<u64>,
+    /// Judge the clients' traffic: the reference server behind `reportcheck proxy` on
+    /// this address, each request the rules make the server refuse printed as a client
+    /// finding as it happens, and the proxy's summary on exit (exit code 1 with a client
+    /// finding).
+    #[arg(long)]
+    judge: bool,
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
@@ -59,14 +65,36 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let addr = SocketAddr::new(args.host, args.port);
-        let server =
-            reportcheck_server::spawn_on(config, addr).await.map_err(|source| Error::Listen { addr, source })?;
+        // Judged, the server listens on a free loopback port behind the proxy, which
+        // takes the address asked for.
+        let server_addr = if args.judge { SocketAddr::from(([127, 0, 0, 1], 0)) } else { addr };
+        let server = reportcheck_server::spawn_on(config, server_addr)
+            .await
+            .map_err(|source| Error::Listen { addr: server_addr, source })?;
+        let judging = crate::proxy::JudgeArgs {
+            listen: addr,
+            duration: None,
+            probe: false,
+            fail_on: crate::proxy::FailOn::Client,
+            request_timeout: 30,
+            junit: None,
+            json: None,
+            html: None,
+        };
+        let proxy = if args.judge { Some(crate::proxy::start(server.base_url(), &judging).await?) } else { None };
+        let base_url = proxy.as_ref().map_or_else(|| server.base_url().to_owned(), |proxy| proxy.base_url());
         if let Some(path) = &args.fixture_out {
-            let json = serde_json::to_string_pretty(&server.fixture_file())
+            let fixture = reportcheck_server::FixtureFile { base_url: &base_url, clients: &server.fixture().clients };
+            let json = serde_json::to_string_pretty(&fixture)
                 .map_err(|err| Error::Json { path: path.clone(), message: err.to_string() })?;
             write_atomically(path, &json).map_err(|source| Error::file("write", path, source))?;
         }
-        println!("reference server listening at {}", server.base_url());
+        match &proxy {
+            Some(_) => {
+                println!("reference server listening at {base_url}, every request judged (client findings below)")
+            }
+            None => println!("reference server listening at {base_url}"),
+        }
         for freedom in config_variations.iter() {
             println!("  variation {freedom}: {}", Variations::description(freedom));
         }
@@ -79,6 +107,9 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             );
         }
         println!("press Ctrl-C to stop");
+        if let Some(proxy) = proxy {
+            return crate::proxy::until_stopped(proxy, &judging).await;
+        }
         tokio::select! {
             result = shutdown_signal() => result.map_err(Error::Stopped)?,
             result = server.wait() => result.map_err(Error::Stopped)?,

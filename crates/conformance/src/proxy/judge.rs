@@ -676,7 +676,15 @@ impl Judge {
                         self.report(state, finding);
                         // The server must refuse it, under any of the rules it breaks (or
                         // its body limit).
-                        if !too_large && !Decision::Rejected(refused.clone()).admits_status(exchanged.status) {
+                        // A report the proxy does not know may be unknown or another
+                        // tenant's on the server: those refusals are as conformant.
+                        let mut admitted = refused.clone();
+                        if target.is_some() {
+                            admitted.push(reportcheck_model::Violation::foreign_report(
+                                request.operation().unknown_report_rule(),
+                            ));
+                        }
+                        if !too_large && !Decision::Rejected(admitted).admits_status(exchanged.status) {
                             let message = format!(
                                 "{}: expected {}, the server answered {}",
                                 first.message,
