@@ -120,6 +120,7 @@ async fn proxy_overhead(seconds: u64) -> anyhow::Result<()> {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         probe: false,
         request_timeout: Duration::from_secs(10),
+        record: false,
     };
     let proxy = Proxy::start(options, Box::new(|_| {})).await?;
     let client = &server.fixture().clients[0];
@@ -179,7 +180,7 @@ async fn proxy_overhead(seconds: u64) -> anyhow::Result<()> {
         .await?;
         println!("  64 connections, {name}: {:>7.0} requests/s ({} failed)", throughput.rate(), throughput.failed);
     }
-    let (judged, _) = proxy.stop().await;
+    let judged = proxy.stop().await.judged;
     println!("  {} exchanges judged, {} findings", judged.counts.exchanges, judged.findings.len());
     Ok(())
 }

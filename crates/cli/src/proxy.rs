@@ -59,6 +59,11 @@ pub struct JudgeArgs {
     /// Also write a self-contained HTML report.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
+    /// Write the traffic judged with the known state as a contract into this directory
+    /// (`proxied-traffic-DATE.json`), its expectations pinned by the rules' claims, so a
+    /// real client's traffic becomes a regression suite (`conformance --contracts DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,7 +90,11 @@ pub(crate) async fn start(upstream: &str, judging: &JudgeArgs) -> Result<Proxy, 
         listen: judging.listen,
         probe: judging.probe,
         request_timeout: Duration::from_secs(judging.request_timeout),
+        record: judging.record.is_some(),
     };
+    if let Some(dir) = &judging.record {
+        std::fs::create_dir_all(dir).map_err(|source| Error::file("create", dir, source))?;
+    }
     for path in [&judging.junit, &judging.json, &judging.html].into_iter().flatten() {
         std::fs::write(path, "").map_err(|source| Error::file("write", path, source))?;
     }
@@ -105,9 +114,18 @@ pub(crate) async fn until_stopped(proxy: Proxy, judging: &JudgeArgs) -> Result<E
         result = crate::serve::shutdown_signal() => result.map_err(Error::Stopped)?,
         () = duration => {}
     }
-    let (judged, report) = proxy.stop().await;
+    let stopped = proxy.stop().await;
+    let (judged, report) = (&stopped.judged, &stopped.report);
     print!("{}", judged.summary());
-    write_outputs(judging, &report, &judged);
+    write_outputs(judging, report, judged);
+    if let (Some(dir), Some(contract)) = (&judging.record, &stopped.recorded) {
+        let path = dir.join(format!("{}.json", contract.name));
+        let text = serde_json::to_string_pretty(contract).unwrap_or_default();
+        match std::fs::write(&path, text + "\n") {
+            Ok(()) => println!("recorded {} steps as {}", contract.steps.len(), path.display()),
+            Err(err) => eprintln!("error: cannot write {}: {err}", path.display()),
+        }
+    }
     let failing = |side: Side| judged.of(side).next().is_some();
     let fails = match judging.fail_on {
         FailOn::Client => failing(Side::Client),

@@ -80,6 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             junit: None,
             json: None,
             html: None,
+            record: None,
         };
         let proxy = if args.judge { Some(crate::proxy::start(server.base_url(), &judging).await?) } else { None };
         let base_url = proxy.as_ref().map_or_else(|| server.base_url().to_owned(), |proxy| proxy.base_url());

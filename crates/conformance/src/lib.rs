@@ -305,11 +305,16 @@ async fn run_sources(
     // (each works on its own reports), so they run side by side, their requests bounded by
     // the session's pace; inside each, the order stays. --fail-fast runs them one by one
     // to stop at the first failure.
-    let parallel = if options.fail_fast { 1 } else { selected.len().max(1) };
+    // A contract that checks a tenant's list (LST-1) runs in the quiet phase, after all
+    // else: another check creating in the same tenant between its steps could hide a
+    // list served stale.
+    let (quiet, busy): (Vec<(&LoadedContract, bool)>, Vec<(&LoadedContract, bool)>) =
+        selected.iter().partition(|(contract, _)| contract.rules().contains(&Rule::Lst1));
+    let parallel = if options.fail_fast { 1 } else { busy.len().max(1) };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = selected.len();
     let done_ref = &done;
-    let mut runs = futures_util::stream::iter(selected.iter().map(|&(contract, all_rules)| async move {
+    let mut runs = futures_util::stream::iter(busy.iter().map(|&(contract, all_rules)| async move {
         let started = Instant::now();
         let result = pace::chain(runner::run_contract(session, spec, contract, selection, all_rules)).await;
         let finished = done_ref.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -356,19 +361,7 @@ async fn run_sources(
             if fatal.is_some() {
                 continue;
             }
-            let mut checks = run.checks;
-            found.observed.extend(run.observed);
-            found.durations.insert(Source::Contract(contract.contract.name.clone()).to_string(), elapsed);
-            if options.mock {
-                let started = Instant::now();
-                let redact = |text: &str| session.redact(text);
-                let mocked = mock::check_client(spec, &run.exchanges, &contract.contract.name, &redact).await;
-                checks.extend(mocked.into_iter().filter(|check| selection.keeps(check.rule, all_rules)));
-                found.durations.insert(Source::Mock(contract.contract.name.clone()).to_string(), started.elapsed());
-            }
-            stream.add(&checks);
-            stream.finished(rules);
-            found.checks.extend(checks);
+            absorb(options, session, spec, selection, stream, found, (contract, all_rules, run, elapsed)).await;
             if options.fail_fast && found.checks.iter().any(Check::is_failed) {
                 break;
             }
@@ -396,6 +389,23 @@ async fn run_sources(
     drop(runs);
     if let Some(err) = fatal {
         return Err(err);
+    }
+    // The quiet phase: one at a time, nothing else in flight.
+    for (contract, all_rules) in quiet {
+        if control.stop_reason().is_some() || (options.fail_fast && found.checks.iter().any(Check::is_failed)) {
+            stream.finished(contract_rules(contract, all_rules, selection, options.mock));
+            continue;
+        }
+        let started = Instant::now();
+        let run = pace::chain(runner::run_contract(session, spec, contract, selection, all_rules)).await;
+        match run {
+            Ok(run) => {
+                absorb(options, session, spec, selection, stream, found, (contract, all_rules, run, started.elapsed()))
+                    .await
+            }
+            Err(Error::Stopped(_)) => stream.finished(contract_rules(contract, all_rules, selection, options.mock)),
+            Err(err) => return Err(err),
+        }
     }
     // The quiet phase: what depends on nobody else writing, once nothing else is in flight.
     let properties = match properties {
@@ -451,6 +461,33 @@ async fn run_sources(
         eprint!("\r\x1b[2K");
     }
     Ok(())
+}
+
+/// A contract's checks into the run (with mock mode's client checks), its rules' lines
+/// printed once no other source can report them.
+async fn absorb(
+    options: &RunOptions,
+    session: &session::Session,
+    spec: &openapi::Spec,
+    selection: &runner::Selection,
+    stream: &mut stream::RuleStream,
+    found: &mut Found,
+    (contract, all_rules, run, elapsed): (&LoadedContract, bool, runner::ContractRun, Duration),
+) {
+    let rules = contract_rules(contract, all_rules, selection, options.mock);
+    let mut checks = run.checks;
+    found.observed.extend(run.observed);
+    found.durations.insert(Source::Contract(contract.contract.name.clone()).to_string(), elapsed);
+    if options.mock {
+        let started = Instant::now();
+        let redact = |text: &str| session.redact(text);
+        let mocked = mock::check_client(spec, &run.exchanges, &contract.contract.name, &redact).await;
+        checks.extend(mocked.into_iter().filter(|check| selection.keeps(check.rule, all_rules)));
+        found.durations.insert(Source::Mock(contract.contract.name.clone()).to_string(), started.elapsed());
+    }
+    stream.add(&checks);
+    stream.finished(rules);
+    found.checks.extend(checks);
 }
 
 /// A connected run: the embedded server (kept alive while this lives) and the session.

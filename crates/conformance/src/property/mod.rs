@@ -10,7 +10,7 @@
 mod forged;
 mod generate;
 mod reach;
-mod replay;
+pub(crate) mod replay;
 mod shapes;
 mod shrink;
 mod sweep;
@@ -28,7 +28,8 @@ use reportcheck_model::{Date, Id, Rule};
 use self::generate::Op;
 pub use self::shrink::DEFAULT_BUDGET as DEFAULT_SHRINK_BUDGET;
 use self::shrink::{Counterexample, Generated};
-use self::world::{Finding, Sent, World};
+pub(crate) use self::world::Sent;
+use self::world::{Finding, World};
 use crate::contract::Case;
 use crate::error::Error;
 use crate::outcome::{Check, Failure, Outcome, Source};

@@ -100,6 +100,9 @@ pub fn plan(ground: &Ground) -> Vec<Vec<Op>> {
             for action in State::ACTIONS {
                 chains.push(vec![
                     create_in(ground, own, [schedule, flag, action]),
+                    // A read of its own, not the one after a refused write (whose finding
+                    // the refusal's promise names).
+                    Op::Get { slot: 0 },
                     Op::Stored { slot: 0 },
                     Op::Delete { slot: 0, version: VersionPick::Stale },
                     Op::Toggle { slot: 0 },

@@ -13,20 +13,27 @@ use crate::contract::{AuthMode, Contract, Expectation, RequestSpec, Step};
 use crate::session::Session;
 use crate::template::Vars;
 
-pub fn render(session: &Session, sent: &[Sent], seed: u64, today: Date) -> String {
-    let vars = session.vars();
-    let steps: Vec<Step> = sent.iter().enumerate().map(|(index, sent)| step(index, sent, &vars)).collect();
-    let contract = Contract {
+/// A contract of `sent`, each step's expectation built from the decision it was judged
+/// by: the statuses it admits and the claims of its prediction, nothing else.
+pub fn contract(name: String, description: String, sent: &[Sent], vars: &Vars) -> Contract {
+    let steps: Vec<Step> = sent.iter().enumerate().map(|(index, sent)| step(index, sent, vars)).collect();
+    let second = sent.iter().any(|sent| sent.party == crate::contract::Party::B);
+    Contract {
         schema: None,
-        name: format!("minimal-failure-seed-{seed}"),
-        description: format!(
-            "A minimal failing sequence found by the property tests (seed {seed}, server date {}).",
-            reportcheck_model::date::format_day(today)
-        ),
-        requires: Vec::new(),
+        name,
+        description,
+        requires: if second { vec![crate::contract::Requirement::SecondClient] } else { Vec::new() },
         recorded: None,
         steps,
-    };
+    }
+}
+
+pub fn render(session: &Session, sent: &[Sent], seed: u64, today: Date) -> String {
+    let description = format!(
+        "A minimal failing sequence found by the property tests (seed {seed}, server date {}).",
+        reportcheck_model::date::format_day(today)
+    );
+    let contract = contract(format!("minimal-failure-seed-{seed}"), description, sent, &session.vars());
     let curls: Vec<String> = sent
         .iter()
         .map(|step| {

@@ -19,7 +19,6 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::oneshot;
 
 use super::Shared;
 use super::judge::Exchanged;
@@ -134,32 +133,32 @@ pub async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Res
         complete: false,
     };
     answer.headers = end_to_end(&answer.headers, true);
-    let (ended, judged) = oneshot::channel();
+    // Judged as the answer ends, before the client has it whole: a client that waits for
+    // an answer before its next request is judged in that order.
+    shared.pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let judge = Arc::clone(&shared);
-    let pending = shared.pending.clone();
-    pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    tokio::spawn(async move {
-        // The answer has ended (or the client left): judge what went through.
-        if let Ok((body, complete)) = judged.await {
-            judge.judge.exchange(Exchanged { response_body: body, complete, ..exchanged });
-        }
-        pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    let on_end: OnEnd = Box::new(move |body, complete| {
+        judge.judge.exchange(Exchanged { response_body: body, complete, ..exchanged });
+        judge.pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     });
-    Response::from_parts(answer, Body::new(Tee { inner: incoming, copy: BytesMut::new(), ended: Some(ended) }))
+    Response::from_parts(answer, Body::new(Tee { inner: incoming, copy: BytesMut::new(), on_end: Some(on_end) }))
 }
+
+/// What happens to an answer's copy once it is over: the copy, and whether it ended (not
+/// cut off).
+type OnEnd = Box<dyn FnOnce(Bytes, bool) + Send>;
 
 /// An answer's body streamed through, with a copy of its first [`MAX_JUDGED_BYTES`].
 struct Tee {
     inner: Incoming,
     copy: BytesMut,
-    /// Gets the copy, and whether the body ended (not cut off), when it is over.
-    ended: Option<oneshot::Sender<(Bytes, bool)>>,
+    on_end: Option<OnEnd>,
 }
 
 impl Tee {
     fn finish(&mut self, complete: bool) {
-        if let Some(ended) = self.ended.take() {
-            let _ = ended.send((std::mem::take(&mut self.copy).freeze(), complete));
+        if let Some(on_end) = self.on_end.take() {
+            on_end(std::mem::take(&mut self.copy).freeze(), complete);
         }
     }
 }

@@ -134,6 +134,17 @@ struct State {
     delete_pending: HashMap<Id, u64>,
     /// When a report's DELETE ended, the report gone.
     deleted_at: HashMap<Id, u64>,
+    /// `--record`: the exchanges judged with state, as steps of a contract.
+    recording: Option<Recording>,
+}
+
+/// The traffic as the steps of a contract: the first two tenants seen are its parties,
+/// the reports created in the traffic its variables.
+#[derive(Debug, Default)]
+struct Recording {
+    sent: Vec<crate::property::Sent>,
+    labels: BTreeMap<Id, String>,
+    parties: Vec<Id>,
 }
 
 impl State {
@@ -285,13 +296,38 @@ fn quoted(redactor: &Redactor, body: &[u8]) -> String {
 }
 
 impl Judge {
-    pub fn new(base: &str, on_finding: Box<dyn Fn(&Finding) + Send + Sync>) -> Judge {
+    pub fn new(base: &str, record: bool, on_finding: Box<dyn Fn(&Finding) + Send + Sync>) -> Judge {
+        let state = State { recording: record.then(Recording::default), ..State::default() };
         Judge {
             base: base.trim_end_matches('/').to_owned(),
             spec: Spec::builtin(),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             on_finding,
         }
+    }
+
+    /// `--record`: the traffic judged with state as a contract, its expectations built
+    /// from the decisions (the claims pinned, nothing else), `None` when nothing was.
+    pub fn recorded(&self) -> Option<crate::contract::Contract> {
+        let state = self.state.lock();
+        let recording = state.recording.as_ref().filter(|recording| !recording.sent.is_empty())?;
+        let today = time::OffsetDateTime::now_utc().date();
+        let day = |date: time::Date| Value::String(reportcheck_model::date::format_day(date));
+        let mut vars = crate::template::Vars::new();
+        vars.insert("today".to_owned(), day(today));
+        vars.insert("yesterday".to_owned(), day(today - time::Duration::days(1)));
+        vars.insert("tomorrow".to_owned(), day(today + time::Duration::days(1)));
+        vars.insert("recipient".to_owned(), Value::from(crate::session::RECIPIENT));
+        for (name, tenant) in ["tenant", "other_tenant"].into_iter().zip(&recording.parties) {
+            vars.insert(name.to_owned(), serde_json::json!(tenant));
+        }
+        let description = format!(
+            "Traffic recorded through reportcheck proxy on {}: {} exchanges judged with the known state.",
+            reportcheck_model::date::format_day(today),
+            recording.sent.len()
+        );
+        let name = format!("proxied-traffic-{}", reportcheck_model::date::format_day(today));
+        Some(crate::property::replay::contract(name, description, &recording.sent, &vars))
     }
 
     /// The path below the base, or `None` outside the API.
@@ -618,6 +654,7 @@ impl Judge {
                     state.exercised.insert((Side::Client, admissible.rule(), Case::Positive));
                 }
                 let decision = admissible.follow(exchanged.status).clone();
+                record(state, exchanged, tenant, target, &decision, json);
                 let redactor = state.redactor.clone();
                 let judged = crate::verdict::judge(&admissible, &decision, exchanged.status, json, &|value| {
                     redactor.json(value)
@@ -829,6 +866,65 @@ impl Judge {
                 .collect(),
         }
     }
+}
+
+/// `--record`: one exchange judged with state as a step, its ids as the variables of the
+/// reports created in the traffic (an exchange about another report cannot replay).
+fn record(
+    state: &mut State,
+    exchanged: &Exchanged,
+    tenant: Id,
+    target: Option<Id>,
+    decision: &Decision,
+    json: Option<&Value>,
+) {
+    let Some(recording) = state.recording.as_mut() else { return };
+    if !recording.parties.contains(&tenant) && recording.parties.len() < 2 {
+        recording.parties.push(tenant);
+    }
+    let party = match recording.parties.iter().position(|known| *known == tenant) {
+        Some(0) => crate::contract::Party::A,
+        Some(1) => crate::contract::Party::B,
+        _ => return,
+    };
+    // A contract step sends JSON: a body of another media type is not replayable.
+    let content_type = exchanged.request_headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let json_body =
+        exchanged.request_body.is_empty() || reportcheck_model::rule_check::is_json_media_type(content_type);
+    if target.is_some_and(|id| !recording.labels.contains_key(&id)) || !json_body {
+        return;
+    }
+    let below = exchanged.path_and_query.split_once("/reports").map_or("", |(_, rest)| rest);
+    let path = match exchanged.path_and_query.split_once("/tenants/") {
+        Some((_, rest)) => format!("/tenants/{rest}"),
+        None => format!("/reports{below}"),
+    };
+    let mut template = path.clone();
+    for (id, label) in &recording.labels {
+        template = template.replace(&id.to_string(), &format!("{{{{{label}}}}}"));
+    }
+    for (name, tenant) in ["tenant", "other_tenant"].into_iter().zip(&recording.parties) {
+        template = template.replace(&tenant.to_string(), &format!("{{{{{name}}}}}"));
+    }
+    let creates = matches!(decision, Decision::Created { .. })
+        .then(|| json.and_then(|json| json.get("id")).and_then(Value::as_str).and_then(|id| id.parse::<Id>().ok()))
+        .flatten()
+        .filter(|_| (200..300).contains(&exchanged.status))
+        .map(|id| {
+            let label = format!("r{}", recording.labels.len());
+            recording.labels.insert(id, label.clone());
+            label
+        });
+    recording.sent.push(crate::property::Sent {
+        party,
+        method: exchanged.method.clone(),
+        path,
+        template,
+        body: serde_json::from_slice(&exchanged.request_body).ok(),
+        status: exchanged.status,
+        decision: decision.clone(),
+        creates,
+    });
 }
 
 /// The tenant a create names, if its body says.

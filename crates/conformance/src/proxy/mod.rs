@@ -27,6 +27,8 @@ pub struct ProxyOptions {
     pub probe: bool,
     /// How long the upstream may take to start answering.
     pub request_timeout: Duration,
+    /// Keep the traffic judged with state, for [`Proxy::recorded`].
+    pub record: bool,
 }
 
 /// What the forwarding handler shares.
@@ -58,6 +60,15 @@ pub struct Proxy {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// What a stopped proxy judged: by side, as a run report (for the summary, JUnit, JSON
+/// and HTML), and with `--record` as a contract.
+#[derive(Debug)]
+pub struct Stopped {
+    pub judged: Judged,
+    pub report: RunReport,
+    pub recorded: Option<crate::contract::Contract>,
+}
+
 /// How long a stopping proxy waits for answers still streaming before it reports.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -68,7 +79,7 @@ impl Proxy {
         let shared = Arc::new(Shared {
             origin,
             client: forward::upstream()?,
-            judge: Judge::new(&base, on_finding),
+            judge: Judge::new(&base, options.record, on_finding),
             probe: options.probe,
             request_timeout: options.request_timeout,
             pending: Arc::default(),
@@ -102,14 +113,19 @@ impl Proxy {
         format!("http://{}{base}", self.addr)
     }
 
+    /// `--record`: the traffic judged with state, as a contract pinned by the claims.
+    pub fn recorded(&self) -> Option<crate::contract::Contract> {
+        self.shared.judge.recorded()
+    }
+
     /// What was judged so far.
     pub fn judged(&self) -> Judged {
         self.shared.judge.report_so_far()
     }
 
     /// Stops listening, lets the answers still streaming end (for at most a few
-    /// seconds), and returns what was judged, and as a run report.
-    pub async fn stop(mut self) -> (Judged, RunReport) {
+    /// seconds), and returns what was judged.
+    pub async fn stop(mut self) -> Stopped {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -121,7 +137,7 @@ impl Proxy {
         self.task.abort();
         let judged = self.judged();
         let report = self.run_report(&judged);
-        (judged, report)
+        Stopped { report, recorded: self.recorded(), judged }
     }
 
     /// The judged traffic as a run report (for the summary, JUnit, JSON and HTML): one

@@ -17,6 +17,7 @@ async fn proxy_to(upstream: &str) -> Proxy {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         probe: false,
         request_timeout: Duration::from_secs(10),
+        record: true,
     };
     Proxy::start(options, Box::new(|_| {})).await.expect("the proxy starts")
 }
@@ -30,7 +31,7 @@ async fn run_through_proxy(server: &RunningServer) -> (reportcheck_conformance::
     });
     let target = Target::Remote { base_url: proxy.base_url(), client: a, second: Some(b) };
     let report = run(RunOptions { child_tenant: None, ..options(config()) }.with_target(target)).await;
-    let (judged, _) = proxy.stop().await;
+    let judged = proxy.stop().await.judged;
     (report, judged)
 }
 
@@ -150,7 +151,8 @@ async fn a_scripted_client_gets_a_client_finding_for_each_mistake_and_none_for_t
     let version = call(reqwest::Method::GET, &format!("/reports/{id}")).send().await.expect("read");
     let version = version.json::<Value>().await.expect("json")["version"].clone();
     call(reqwest::Method::DELETE, &format!("/reports/{id}?version={version}")).send().await.expect("cleanup");
-    let (judged, report) = proxy.stop().await;
+    let stopped = proxy.stop().await;
+    let (judged, report) = (stopped.judged, stopped.report);
     let client_rules: Vec<Rule> = judged.of(Side::Client).map(|finding| finding.rule).collect();
     assert_eq!(
         client_rules,
@@ -160,8 +162,27 @@ async fn a_scripted_client_gets_a_client_finding_for_each_mistake_and_none_for_t
     );
     assert!(judged.of(Side::Client).all(|finding| finding.instead.is_some()), "each says what to send instead");
     assert_eq!(judged.of(Side::Server).count(), 0, "{:#?}", judged.findings);
+    // `--record`: the traffic as a contract, which the reference server passes.
+    let contract = stopped.recorded.expect("the traffic was recorded");
+    assert!(contract.steps.len() >= 9, "{} steps", contract.steps.len());
+    let dir = std::env::temp_dir().join(format!("reportcheck-proxy-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let text = serde_json::to_string_pretty(&contract).expect("json");
+    std::fs::write(dir.join("recorded.json"), &text).expect("write");
+    let replayed = run(RunOptions { contracts: dir.clone().into(), cases: 0, ..options(config()) }).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(replayed.blocking_failures(), 0, "{}\n{text}", replayed.summary());
+    assert!(
+        replayed
+            .checks
+            .iter()
+            .filter(|check| matches!(check.source, reportcheck_conformance::Source::Contract(_)))
+            .count()
+            >= 9
+    );
     // Nothing secret in any output.
-    let outputs = [serde_json::to_string(&judged).expect("json"), report.junit(), report.summary(), judged.summary()];
+    let outputs =
+        [serde_json::to_string(&judged).expect("json"), report.junit(), report.summary(), judged.summary(), text];
     for text in outputs {
         assert!(!text.contains(&bearer), "the bearer token leaked");
         assert!(!text.contains(client.client_secret.expose()), "the client secret leaked");
