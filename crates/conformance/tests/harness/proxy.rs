@@ -291,3 +291,48 @@ async fn raw_exchange(addr: SocketAddr, request: &str) -> (String, Vec<u8>) {
     let head = String::from_utf8_lossy(&answer[..split]).to_lowercase().replace("http/1.1", "HTTP/1.1");
     (head, answer[split..].to_vec())
 }
+
+/// The project's own typed client, every operation (a save report generated, polled and
+/// downloaded included), through the proxy: no finding on either side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_through_the_proxy_gets_no_finding() {
+    use reportcheck_client::{Client, Credentials};
+    let server = reportcheck_server::spawn(config()).await.expect("server");
+    let proxy = proxy_to(server.base_url()).await;
+    let fixture = &server.fixture().clients[0];
+    let credentials = Credentials::client_secret(fixture.client_id.to_string(), fixture.client_secret.expose());
+    let client = Client::new(&proxy.base_url(), credentials).expect("client");
+    let me = client.whoami().await.expect("whoami");
+    let post = |value: Value| serde_json::from_value::<reportcheck_model::ReportPost>(value).expect("a reportPost");
+    let monthly = client
+        .create_report(&post(json!({"recipients": ["ca451758-b48a-45d9-9ae6-8f1059f67619"], "result_action": "send",
+            "parameters": {"tenant_id": me.tenant_id, "kind": "usage_summary", "level": "accounts"},
+            "schedule": {"type": "monthly"}})))
+        .await
+        .expect("create");
+    client.get_report(monthly.id).await.expect("get");
+    assert!(client.list_reports(me.tenant_id).await.expect("list").contains(&monthly.id));
+    let put: reportcheck_model::ReportPut =
+        serde_json::from_value(json!({"parameters": {"kind": "usage_daily"}, "schedule": {"enabled": false}}))
+            .expect("body");
+    let updated = client.update_report(monthly.id, &put).await.expect("update");
+    client.delete_report(monthly.id, updated.version).await.expect("delete");
+    // A one-time save report generated today: its stored reports, polled and downloaded.
+    let once = client
+        .create_report(&post(json!({"result_action": "save", "parameters": {"tenant_id": me.tenant_id,
+            "kind": "usage_daily", "level": "accounts", "formats": ["csv", "json_v2_0"]}, "schedule": {"type": "once"}})))
+        .await
+        .expect("create");
+    let stored =
+        client.wait_for_stored(once.id, Duration::from_millis(20), Duration::from_secs(5)).await.expect("stored");
+    for item in &stored.items {
+        let mut file = Vec::new();
+        client.download_stored(once.id, item.id.expect("an id"), &mut file).await.expect("download");
+        assert!(!file.is_empty());
+    }
+    let current = client.get_report(once.id).await.expect("get");
+    client.delete_report(once.id, current.version).await.expect("delete");
+    let judged = proxy.stop().await.judged;
+    assert!(judged.findings.is_empty(), "{:#?}", judged.findings);
+    assert!(judged.counts.with_state >= 10, "{}", judged.summary());
+}
