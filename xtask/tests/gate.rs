@@ -47,6 +47,10 @@ fn run_case(case: &Value, vars: &BTreeMap<&str, String>) -> Option<String> {
     let name = case["name"].as_str().expect("name");
     let args = strings(case, "args", vars);
     let started = Instant::now();
+    // `"write": {"PATH": "text"}`: files the run reads (a baseline).
+    for (path, text) in case["write"].as_object().into_iter().flatten() {
+        std::fs::write(fill(path, vars), fill(text.as_str().expect("a string"), vars)).expect("write a case's file");
+    }
     let mut command = xtask();
     // `"env": {"NAME": "value"}`: variables the run gets.
     for (name, value) in case["env"].as_object().into_iter().flatten() {

@@ -12,7 +12,6 @@ use reportcheck_conformance::{ProfileMode, RunControl, RunOptions, RunReport};
 use reportcheck_server::Fault;
 
 use crate::Error;
-use crate::baseline::Baseline;
 use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
@@ -146,7 +145,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.target.target()?;
-    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let baseline = args.baseline.as_deref().map(crate::baseline::read).transpose()?;
     for (flag, path) in [("--junit", &args.junit), ("--json", &args.json), ("--html", &args.html)] {
         if let Some(path) = path {
             writable(path).map_err(|source| Error::file(format!("write {flag}"), path, source))?;
@@ -194,6 +193,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         control: control.clone(),
         concurrency: args.concurrency,
         rps: args.rps,
+        baseline,
         ..RunOptions::new(target)
     };
     let runtime = crate::runtime()?;
@@ -217,8 +217,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         }
     };
     print!("{}", report.details());
-    let accepted = baseline.map_or(0, |baseline| baseline.apply(&report));
-    let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst), accepted);
+    let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst));
     if !outputs.write(&report, &contracts) {
         code = code.max(2);
     }
@@ -254,8 +253,7 @@ impl Outputs {
 }
 
 /// The exit code of a finished (or stopped) run; says why on standard error when not 0.
-/// `accepted` blocking failures are known ones of the baseline.
-fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8, accepted: usize) -> u8 {
+fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8) -> u8 {
     let totals = report.totals();
     if signalled != 0 {
         eprintln!("interrupted: {}", report.stopped.as_deref().unwrap_or("by a signal"));
@@ -269,10 +267,10 @@ fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8, accepted: usiz
         eprintln!("error: nothing was checked: no check was selected");
         return 2;
     }
-    if totals.blocking > accepted {
+    if totals.blocking > 0 {
         return 1;
     }
-    if totals.passed == 0 && totals.warnings == 0 && accepted == 0 {
+    if totals.passed == 0 && totals.warnings == 0 && totals.known == 0 {
         eprintln!("error: nothing was checked: all {} selected checks were skipped (reasons above)", totals.skipped);
         return 2;
     }

@@ -73,16 +73,18 @@ fn a_baseline_is_written_from_a_result() {
     let result = serde_json::json!({"checks": [
         {"rule": "UPD-2", "source": {"kind": "contract", "name": "update-fixed-parameters"},
          "name": "change 1b4e28ba-2fa1-41d2-883f-0016d3cca427", "status": "failed"},
-        {"rule": "UPD-1", "source": {"kind": "property"}, "name": "sequence", "status": "failed"},
+        {"rule": "UPD-1", "source": {"kind": "property"}, "name": "a generated sequence of 7 operations (minimal after shrinking)", "status": "failed"},
+        {"rule": "SCH-1", "source": {"kind": "contract", "name": "stored-reports"}, "name": "every answer (12)", "status": "failed"},
         {"rule": "GET-1", "source": {"kind": "setup"}, "name": "whoami", "status": "passed"},
     ]});
-    let baseline = reportcheck::baseline::Baseline::from_result(&result).expect("a result");
+    let baseline = reportcheck_conformance::Baseline::from_result(&result).expect("a result");
     let written = serde_json::to_value(&baseline).expect("JSON");
     assert_eq!(
         written,
         serde_json::json!({"known_failures": [
-            {"rule": "UPD-1", "check": "property tests: sequence"},
+            {"rule": "UPD-1", "check": "property tests"},
             {"rule": "UPD-2", "check": "update-fixed-parameters: change {id}"},
+            {"rule": "SCH-1", "check": "stored-reports: every answer"},
         ]})
     );
 }
