@@ -26,6 +26,7 @@ pub mod property;
 pub mod record;
 pub mod redact;
 pub mod runner;
+mod schema_error;
 pub mod session;
 mod stream;
 pub mod template;
