@@ -49,7 +49,9 @@ fn run_case(case: &Value, vars: &BTreeMap<&str, String>) -> Option<String> {
     let started = Instant::now();
     // `"write": {"PATH": "text"}`: files the run reads (a baseline).
     for (path, text) in case["write"].as_object().into_iter().flatten() {
-        std::fs::write(fill(path, vars), fill(text.as_str().expect("a string"), vars)).expect("write a case's file");
+        let path = std::path::PathBuf::from(fill(path, vars));
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a case's directory");
+        std::fs::write(path, fill(text.as_str().expect("a string"), vars)).expect("write a case's file");
     }
     let mut command = xtask();
     // `"env": {"NAME": "value"}`: variables the run gets.

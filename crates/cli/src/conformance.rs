@@ -15,13 +15,32 @@ use crate::Error;
 use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  reportcheck conformance                                  # the embedded reference server
+  reportcheck conformance --base-url https://eu2-cloud.example.com/api/2 --client-id \"$ID\" \\
+      --second-client-id \"$ID2\" --seed 1 --junit reports/junit.xml --html reports/report.html
+                           # secrets in REPORTCHECK_CLIENT_SECRET and REPORTCHECK_SECOND_CLIENT_SECRET
+  reportcheck conformance --seed 1234 --filter UPD-7       # rerun a failure printed with seed 1234
+  reportcheck conformance --baseline baseline.json         # accept the known failures, fail on new ones
+  reportcheck conformance --explain UPD-6                  # what a rule's checks hold a server to
+
+Exit codes:
+  0    every selected check passed (warnings under --profile documented, known failures
+       of --baseline allowed)
+  1    a check failed (or was skipped, with --fail-on-skip; or a class was not reached,
+       with --fail-on-uncovered)
+  2    the run could not be made: bad flags, an empty secret, a --filter that selects
+       nothing, unwritable outputs, an unreachable server, refused credentials, nothing
+       checked, or --timeout reached; the reason is on standard error
+  130  interrupted by SIGINT (143: SIGTERM); the reports the run created are deleted")]
 pub struct Args {
     #[command(flatten)]
     target: TargetArgs,
     #[command(flatten)]
     contracts: ContractsArgs,
     /// Only checks of rules starting with this (UPD, UPD-2) or contracts whose name holds it.
-    #[arg(long)]
+    #[arg(long, value_name = "PATTERN")]
     filter: Option<String>,
     /// Leave out checks of rules starting with this, or contracts whose name holds it
     /// (repeatable; wins over --filter).
@@ -31,10 +50,11 @@ pub struct Args {
     #[arg(long)]
     fail_fast: bool,
     /// Generated sequences for the property tests (0 skips them).
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, value_name = "N", default_value_t = 48)]
     cases: u32,
-    /// Seed of the property tests, to rerun a failure.
-    #[arg(long)]
+    /// Seed of the property tests (random without it; printed with every failure): the
+    /// same seed gives the same sequences and counterexamples, with or without --filter.
+    #[arg(long, value_name = "SEED")]
     seed: Option<u64>,
     /// A tenant below the first client's: creates, reads and lists on the subtree are
     /// checked too (CRT-6, GET-1, LST-1); without it those checks are skipped. The
@@ -46,16 +66,16 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = reportcheck_conformance::property::DEFAULT_SHRINK_BUDGET)]
     shrink_budget: u32,
     /// `strict` fails on documented and profile rules; `documented` warns on profile rules.
-    #[arg(long, value_enum, default_value_t = Profile::Strict)]
+    #[arg(long, value_name = "PROFILE", value_enum, default_value_t = Profile::Strict)]
     profile: Profile,
-    /// Also write a JUnit XML report here.
-    #[arg(long)]
+    /// Also write a JUnit XML report here (parent directories are created).
+    #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Also write the machine-readable result here.
-    #[arg(long)]
+    /// Also write the machine-readable result here (spec/result.schema.json).
+    #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Also write a self-contained HTML report here.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Known failures (a file `reportcheck baseline` wrote): they are accepted, a new
     /// failure fails the run, a fixed one is reported so the file can shrink.
@@ -69,7 +89,7 @@ pub struct Args {
     #[arg(long)]
     mock: bool,
     /// Caps how long a contract step polls for stored reports, in milliseconds.
-    #[arg(long)]
+    #[arg(long, value_name = "MS")]
     max_poll_ms: Option<u64>,
     /// List the fault names and stop.
     #[arg(long)]
@@ -91,21 +111,21 @@ pub struct Args {
     fail_on_uncovered: bool,
     /// Seconds one request may take (token requests included) before the server counts
     /// as not answering.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
     /// Bytes of one response body read at most; a larger one is a finding under its rule
     /// (the rest is not read, so memory stays bounded).
-    #[arg(long, default_value_t = reportcheck_client::DEFAULT_MAX_RESPONSE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    #[arg(long, value_name = "BYTES", default_value_t = reportcheck_client::DEFAULT_MAX_RESPONSE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     max_response_bytes: usize,
     /// Seconds the whole run may take; then it stops, deletes what it created, and exits 2.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// Requests in flight at most; independent contracts, property sequences and the
     /// parallel-update check run side by side up to it.
-    #[arg(long, default_value_t = reportcheck_conformance::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..4096))]
+    #[arg(long, value_name = "N", default_value_t = reportcheck_conformance::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..4096))]
     concurrency: usize,
     /// Requests started per second at most, to go gently on a production server.
-    #[arg(long, value_parser = positive_rate)]
+    #[arg(long, value_name = "RATE", value_parser = positive_rate)]
     rps: Option<f64>,
 }
 

@@ -1,6 +1,7 @@
-//! The command line without running checks: the CI example's commands parse with the
-//! CLI's own definitions, and `reportcheck.toml` cases (a table: file, arguments, what
-//! the parsed command or the error must show).
+//! The command line without running checks: the CI examples' commands parse with the
+//! CLI's own definitions; every flag is described and every command shows examples and
+//! exit codes; a flag name means one thing; `reportcheck.toml` cases (a table: file,
+//! arguments, what the parsed command or the error must show); YAML API descriptions.
 
 use std::ffi::OsString;
 
@@ -42,6 +43,22 @@ const CONFIG_CASES: &[(&str, &[&str], Result<&str, &str>)] = &[
     ("[conformance]\nfail-fast = \"yes\"\n", &["conformance"], Err("`--fail-fast` is a switch")),
     ("cases = [\n", &["conformance"], Err("reportcheck.toml: line 1: not TOML")),
     ("# defaults\n[conformance]\ncases = 3 3\n", &["conformance"], Err("reportcheck.toml: line 3: not TOML")),
+    // A top-level key breaks no command: it applies where the flag means the same.
+    ("baseline = \"known.json\"\n", &["conformance"], Ok("baseline: Some(\"known.json\")")),
+    ("baseline = \"known.json\"\n", &["drift"], Ok("recording: None")),
+    ("variations = true\n", &["serve"], Ok("variations: Some(Variations({")),
+    ("variations = true\n", &["conformance"], Ok("variations: Some(Variations({")),
+    ("variations = false\n", &["serve"], Ok("variations: None")),
+    ("variations = \"token-type-case\"\n", &["serve"], Ok("variations: Some(Variations({TokenTypeCase})")),
+    ("json = \"out.json\"\n", &["drift"], Ok("json: Some(\"out.json\")")),
+    ("[record]\nout = \"recorded\"\n", &["baseline", "--from", "r.json"], Ok("out: None")),
+    (
+        "out = \"recorded\"\n",
+        &["record"],
+        Err(
+            "top-level key `out` means different things in different commands (--out <DIR> in man, record; --out <FILE> in baseline): put it under",
+        ),
+    ),
     (
         "[conformance]\ncases = \"many\"\n",
         &["conformance"],
@@ -87,4 +104,108 @@ fn a_baseline_is_written_from_a_result() {
             {"rule": "SCH-1", "check": "stored-reports: every answer"},
         ]})
     );
+}
+
+/// Every command and subcommand, depth first.
+fn commands(command: &clap::Command) -> Vec<&clap::Command> {
+    std::iter::once(command).chain(command.get_subcommands().flat_map(commands)).collect()
+}
+
+/// `--help` describes every flag and argument, and every command ends with examples and
+/// its exit codes.
+#[test]
+fn every_flag_is_described_and_every_command_has_examples_and_exit_codes() {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let mut missing = Vec::new();
+    for command in commands(&cli).into_iter().filter(|command| command.get_name() != "help") {
+        for arg in command.get_arguments().filter(|arg| !arg.is_hide_set()) {
+            if arg.get_help().is_none_or(|help| help.to_string().trim().is_empty()) {
+                missing.push(format!("{} --{}: no description", command.get_name(), arg.get_id()));
+            }
+        }
+        let after = command.get_after_help().map(ToString::to_string).unwrap_or_default();
+        if !after.contains("Examples:") || !after.contains("Exit codes") {
+            missing.push(format!("{}: no examples or exit codes after --help", command.get_name()));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// Every example of every `--help` parses, so an example cannot show a flag that is gone
+/// or a combination that is refused.
+#[test]
+fn the_help_examples_parse() {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let mut broken = Vec::new();
+    let mut seen = 0;
+    for command in commands(&cli) {
+        let after = command.get_after_help().map(ToString::to_string).unwrap_or_default();
+        // Continued lines joined; a comment, a redirection or a pipe ends a command.
+        let joined = after.replace("\\\n", " ");
+        for line in joined.lines().map(str::trim).filter(|line| line.starts_with("reportcheck ")) {
+            let line = [" #", " > ", " | "].iter().fold(line, |line, end| line.split(end).next().unwrap_or(line));
+            for example in line.split("; ") {
+                seen += 1;
+                let words = example.split_whitespace().map(|word| word.trim_matches('"'));
+                match Cli::try_parse_from(words) {
+                    Err(err) if err.kind() != clap::error::ErrorKind::DisplayHelp => {
+                        broken.push(format!("`{example}` ({}): {err}", command.get_name()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(seen > 20, "{seen} examples");
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// A long flag that several commands have takes the same kind of value in each, so a
+/// top-level key of reportcheck.toml means one thing; `out` alone is where a command's
+/// output goes, a file or a directory by command (the configuration refuses it at the
+/// top level, a case above).
+#[test]
+fn a_flag_name_means_the_same_in_every_command() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let cli = <Cli as clap::CommandFactory>::command();
+    let mut meanings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for command in cli.get_subcommands() {
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let values: Vec<String> = arg.get_value_names().into_iter().flatten().map(ToString::to_string).collect();
+            let meaning = format!("{values:?} {:?} {}", arg.get_num_args(), arg.get_action().takes_values());
+            meanings.entry(long.to_owned()).or_default().insert(meaning);
+        }
+    }
+    let differing: Vec<&str> =
+        meanings.iter().filter(|(_, meanings)| meanings.len() > 1).map(|(long, _)| long.as_str()).collect();
+    assert_eq!(differing, ["out"], "{meanings:#?}");
+}
+
+/// An API description in YAML reads as the same document as its JSON form, with or
+/// without the suffix, response codes written as numbers included.
+#[test]
+fn yaml_api_descriptions_are_read() {
+    let json: serde_json::Value =
+        serde_json::from_str(include_str!("../../../spec/openapi.json")).expect("the spec is JSON");
+    let dir = std::env::temp_dir().join(format!("reportcheck-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let yaml = serde_norway::to_string(&json).expect("YAML");
+    for name in ["openapi.yaml", "openapi-next"] {
+        std::fs::write(dir.join(name), &yaml).expect("write");
+        let read = reportcheck::drift::read_document(&dir.join(name)).expect("read as YAML");
+        assert_eq!(read, json, "{name}");
+        assert_eq!(reportcheck_conformance::drift::diff_specs(&json, &read), Vec::new());
+    }
+    std::fs::write(
+        dir.join("numbers.yml"),
+        "paths:\n  /x:\n    get:\n      responses:\n        200:\n          description: ok\n",
+    )
+    .expect("write");
+    let read = reportcheck::drift::read_document(&dir.join("numbers.yml")).expect("read");
+    assert!(read.pointer("/paths/~1x/get/responses/200").is_some(), "{read}");
+    std::fs::write(dir.join("broken.json"), "[1, 2").expect("write");
+    let err = reportcheck::drift::read_document(&dir.join("broken.json")).expect_err("neither");
+    assert!(err.to_string().contains("neither JSON"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
 }

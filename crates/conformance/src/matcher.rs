@@ -29,7 +29,7 @@
 //!
 //! A `$free` or `$observed` value the server chose differently from its recorded one is
 //! no failure: [`diff_in`] reports it as an [`Observation`], which a run turns into a note
-//! (and `drift --baseline` into a non-breaking drift).
+//! (and `drift --recording` into a non-breaking drift).
 //! A freedom over sibling keys (`token-expiry`: `expires_in` and/or `expires_on`) is
 //! judged on the object that holds them.
 
