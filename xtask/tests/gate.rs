@@ -24,7 +24,9 @@ fn server(config: Config) -> Server {
 
 fn xtask() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    for var in ["BASE_URL", "CLIENT_ID", "CLIENT_SECRET", "SECOND_CLIENT_ID", "SECOND_CLIENT_SECRET", "HEADER"] {
+    for var in
+        ["BASE_URL", "CLIENT_ID", "CLIENT_SECRET", "SECOND_CLIENT_ID", "SECOND_CLIENT_SECRET", "HEADER", "CHILD_TENANT"]
+    {
         command.env_remove(format!("REPORTCHECK_{var}"));
     }
     command

@@ -59,7 +59,7 @@ pub struct Args {
     /// A tenant below the first client's: creates, reads and lists on the subtree are
     /// checked too (CRT-6, GET-1, LST-1); without it those checks are skipped. The
     /// embedded server's fixture has one.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "REPORTCHECK_CHILD_TENANT")]
     child_tenant: Option<reportcheck_model::Id>,
     /// Candidates one failing property rule's shrinking may send (speculative ones
     /// included); past it, the counterexample is reported as smaller, not minimal.
@@ -144,24 +144,28 @@ enum Profile {
 
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     if args.list_faults {
-        for fault in Fault::ALL {
-            println!("{:<32} {:<7} {:<15} {}", fault.name(), fault.rule().id(), fault.class(), fault.description());
-        }
+        let lines: String = Fault::ALL
+            .iter()
+            .map(|fault| {
+                format!("{:<32} {:<7} {:<15} {}\n", fault.name(), fault.rule().id(), fault.class(), fault.description())
+            })
+            .collect();
+        crate::write_stdout(lines.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.list_mutants {
-        for mutant in reportcheck_server::Mutant::all() {
-            println!("{mutant}");
-        }
+        let lines: String = reportcheck_server::Mutant::all().iter().map(|mutant| format!("{mutant}\n")).collect();
+        crate::write_stdout(lines.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(rule) = args.explain {
-        print!("{}", reportcheck_model::claim::explain(rule));
+        crate::write_stdout(reportcheck_model::claim::explain(rule).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.coverage {
         let contracts = args.contracts.source().load()?;
-        print!("{}", reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts)));
+        let table = reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts));
+        crate::write_stdout(table.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.target.target()?;
@@ -184,7 +188,9 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             )));
         }
     }
-    let stdout_lines: reportcheck_conformance::control::LineSink = Arc::new(|line: &str| println!("{line}"));
+    // A reader that stops reading (`| head`) stops no run: its outputs are still written.
+    let stdout_lines: reportcheck_conformance::control::LineSink =
+        Arc::new(|line: &str| drop(crate::write_stdout(format!("{line}\n").as_bytes())));
     let control = RunControl::default().with_lines(stdout_lines);
     let client = args.target.client_options(reportcheck_client::ClientOptions {
         request_timeout: Some(Duration::from_secs(args.request_timeout)),
@@ -236,7 +242,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             return crate::signals::interrupted(err, &signalled);
         }
     };
-    print!("{}", report.details());
+    drop(crate::write_stdout(report.details().as_bytes()));
     let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst));
     if !outputs.write(&report, &contracts) {
         code = code.max(2);

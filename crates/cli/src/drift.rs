@@ -80,7 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         }
         _ => return Err(Error::Usage("--spec takes exactly two files: --spec OLD --spec NEW".to_owned())),
     };
-    print!("{}", drift::text(&drifts, &against, compared));
+    crate::write_stdout(drift::text(&drifts, &against, compared).as_bytes())?;
     if let Some(path) = &args.json {
         let totals = drift::Totals::of(&drifts, compared);
         let json = serde_json::json!({"against": against, "totals": totals, "drift": drifts});

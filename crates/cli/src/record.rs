@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// A tenant below the first client's, for the `subtree` scenario.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "REPORTCHECK_CHILD_TENANT")]
     child_tenant: Option<reportcheck_model::Id>,
 }
 
