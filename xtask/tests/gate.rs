@@ -24,7 +24,9 @@ fn server(config: Config) -> Server {
 
 fn xtask() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    for var in ["BASE_URL", "CLIENT_ID", "CLIENT_SECRET", "SECOND_CLIENT_ID", "SECOND_CLIENT_SECRET", "HEADER"] {
+    for var in
+        ["BASE_URL", "CLIENT_ID", "CLIENT_SECRET", "SECOND_CLIENT_ID", "SECOND_CLIENT_SECRET", "HEADER", "CHILD_TENANT"]
+    {
         command.env_remove(format!("REPORTCHECK_{var}"));
     }
     command
@@ -47,6 +49,12 @@ fn run_case(case: &Value, vars: &BTreeMap<&str, String>) -> Option<String> {
     let name = case["name"].as_str().expect("name");
     let args = strings(case, "args", vars);
     let started = Instant::now();
+    // `"write": {"PATH": "text"}`: files the run reads (a baseline).
+    for (path, text) in case["write"].as_object().into_iter().flatten() {
+        let path = std::path::PathBuf::from(fill(path, vars));
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a case's directory");
+        std::fs::write(path, fill(text.as_str().expect("a string"), vars)).expect("write a case's file");
+    }
     let mut command = xtask();
     // `"env": {"NAME": "value"}`: variables the run gets.
     for (name, value) in case["env"].as_object().into_iter().flatten() {

@@ -1,8 +1,11 @@
 //! `reportcheck.toml`: defaults for the long flags, read from the current directory or
 //! `--config PATH`. Keys are long flags without the dashes; top-level keys apply to every
 //! command that has the flag, a `[conformance]` (`[serve]`, ...) table to that command
-//! only, and wins over the top level. The command line and the environment win over the
-//! file; a key that is no flag is an error naming the file and the key.
+//! only, and wins over the top level. A flag means the same in every command that has
+//! it, so a top-level key breaks none; the one name that takes a file in one command and
+//! a directory in another (`out`) is refused at the top level, naming the tables. The
+//! command line and the environment win over the file; a key that is no flag is an
+//! error naming the file and the key.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -107,7 +110,10 @@ pub fn merge(command: &clap::Command, args: &[OsString], path: &Path, text: &str
                 sections.insert(sub.get_name(), section);
             }
             (_, toml::Value::Table(_)) => return Err(invalid(format!("unknown table [{key}]: no such command"))),
-            _ if subcommands.values().any(|sub| flag(sub, key).is_some()) => top.push((key, value)),
+            _ if subcommands.values().any(|sub| flag(sub, key).is_some()) => {
+                shared_meaning(&subcommands, key).map_err(invalid)?;
+                top.push((key, value));
+            }
             _ => return Err(invalid(format!("unknown key `{key}`: no command has a `--{key}` flag"))),
         }
     }
@@ -136,7 +142,7 @@ pub fn merge(command: &clap::Command, args: &[OsString], path: &Path, text: &str
         if given || from_env {
             continue;
         }
-        inserted.extend(flag_args(key, value, arg.get_action().takes_values()).map_err(invalid)?);
+        inserted.extend(flag_args(key, value, arg).map_err(invalid)?);
     }
     let mut merged = args[..=at].to_vec();
     merged.extend(inserted.into_iter().map(OsString::from));
@@ -159,9 +165,46 @@ fn flag<'c>(command: &'c clap::Command, key: &str) -> Option<&'c clap::Arg> {
     command.get_arguments().find(|arg| arg.get_long() == Some(key))
 }
 
+/// A top-level key applies to every command with the flag, so the flag must mean the same
+/// in each (its value's name and how many it takes); else the key belongs in a table.
+fn shared_meaning(subcommands: &BTreeMap<&str, &clap::Command>, key: &str) -> Result<(), String> {
+    let meanings: BTreeMap<String, Vec<&str>> = subcommands
+        .iter()
+        .filter_map(|(name, sub)| Some((meaning(flag(sub, key)?), *name)))
+        .fold(BTreeMap::new(), |mut meanings, (meaning, name)| {
+            meanings.entry(meaning).or_default().push(name);
+            meanings
+        });
+    if meanings.len() < 2 {
+        return Ok(());
+    }
+    let uses: Vec<String> =
+        meanings.iter().map(|(meaning, commands)| format!("{meaning} in {}", commands.join(", "))).collect();
+    let tables: Vec<String> = meanings.values().flatten().map(|name| format!("[{name}]")).collect();
+    Err(format!(
+        "top-level key `{key}` means different things in different commands ({}): put it under {}",
+        uses.join("; "),
+        tables.join(" or ")
+    ))
+}
+
+/// What a flag takes, as `--out <DIR>`.
+fn meaning(arg: &clap::Arg) -> String {
+    let names: Vec<String> = arg.get_value_names().into_iter().flatten().map(|name| format!("<{name}>")).collect();
+    let takes = if arg.get_action().takes_values() { names.join(" ") } else { String::new() };
+    let optional = if optional_value(arg) { "?" } else { "" };
+    format!("--{} {takes}{optional}", arg.get_long().unwrap_or_default()).trim_end().to_owned()
+}
+
+/// A flag whose value may be left out (`--variations` alone means `all`).
+fn optional_value(arg: &clap::Arg) -> bool {
+    arg.get_num_args().is_some_and(|range| range.min_values() == 0)
+}
+
 /// A value as command-line arguments: `--key=value`, repeated for arrays; `true` for a
-/// switch is `--key`, `false` leaves it off.
-fn flag_args(key: &str, value: &toml::Value, takes_values: bool) -> Result<Vec<String>, String> {
+/// switch (or a flag whose value may be left out) is `--key`, `false` leaves it off.
+fn flag_args(key: &str, value: &toml::Value, arg: &clap::Arg) -> Result<Vec<String>, String> {
+    let takes_values = arg.get_action().takes_values();
     let one = |value: &toml::Value| -> Result<String, String> {
         match value {
             toml::Value::String(text) => Ok(text.clone()),
@@ -172,7 +215,9 @@ fn flag_args(key: &str, value: &toml::Value, takes_values: bool) -> Result<Vec<S
         }
     };
     match value {
-        toml::Value::Boolean(on) if !takes_values => Ok(if *on { vec![format!("--{key}")] } else { Vec::new() }),
+        toml::Value::Boolean(on) if !takes_values || optional_value(arg) => {
+            Ok(if *on { vec![format!("--{key}")] } else { Vec::new() })
+        }
         _ if !takes_values => Err(format!("key `{key}`: `--{key}` is a switch: use true or false")),
         toml::Value::Array(items) => items.iter().map(|item| Ok(format!("--{key}={}", one(item)?))).collect(),
         value => Ok(vec![format!("--{key}={}", one(value)?)]),

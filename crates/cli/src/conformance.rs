@@ -12,17 +12,35 @@ use reportcheck_conformance::{ProfileMode, RunControl, RunOptions, RunReport};
 use reportcheck_server::Fault;
 
 use crate::Error;
-use crate::baseline::Baseline;
 use crate::target::{ContractsArgs, TargetArgs};
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  reportcheck conformance                                  # the embedded reference server
+  reportcheck conformance --base-url https://eu2-cloud.example.com/api/2 --client-id \"$ID\" \\
+      --second-client-id \"$ID2\" --seed 1 --junit reports/junit.xml --html reports/report.html
+                           # secrets in REPORTCHECK_CLIENT_SECRET and REPORTCHECK_SECOND_CLIENT_SECRET
+  reportcheck conformance --seed 1234 --filter UPD-7       # rerun a failure printed with seed 1234
+  reportcheck conformance --baseline baseline.json         # accept the known failures, fail on new ones
+  reportcheck conformance --explain UPD-6                  # what a rule's checks hold a server to
+
+Exit codes:
+  0    every selected check passed (warnings under --profile documented, known failures
+       of --baseline allowed)
+  1    a check failed (or was skipped, with --fail-on-skip; or a class was not reached,
+       with --fail-on-uncovered)
+  2    the run could not be made: bad flags, an empty secret, a --filter that selects
+       nothing, unwritable outputs, an unreachable server, refused credentials, nothing
+       checked, or --timeout reached; the reason is on standard error
+  130  interrupted by SIGINT (143: SIGTERM); the reports the run created are deleted")]
 pub struct Args {
     #[command(flatten)]
     target: TargetArgs,
     #[command(flatten)]
     contracts: ContractsArgs,
     /// Only checks of rules starting with this (UPD, UPD-2) or contracts whose name holds it.
-    #[arg(long)]
+    #[arg(long, value_name = "PATTERN")]
     filter: Option<String>,
     /// Leave out checks of rules starting with this, or contracts whose name holds it
     /// (repeatable; wins over --filter).
@@ -32,31 +50,32 @@ pub struct Args {
     #[arg(long)]
     fail_fast: bool,
     /// Generated sequences for the property tests (0 skips them).
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, value_name = "N", default_value_t = 48)]
     cases: u32,
-    /// Seed of the property tests, to rerun a failure.
-    #[arg(long)]
+    /// Seed of the property tests (random without it; printed with every failure): the
+    /// same seed gives the same sequences and counterexamples, with or without --filter.
+    #[arg(long, value_name = "SEED")]
     seed: Option<u64>,
     /// A tenant below the first client's: creates, reads and lists on the subtree are
     /// checked too (CRT-6, GET-1, LST-1); without it those checks are skipped. The
     /// embedded server's fixture has one.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "REPORTCHECK_CHILD_TENANT")]
     child_tenant: Option<reportcheck_model::Id>,
     /// Candidates one failing property rule's shrinking may send (speculative ones
     /// included); past it, the counterexample is reported as smaller, not minimal.
     #[arg(long, value_name = "N", default_value_t = reportcheck_conformance::property::DEFAULT_SHRINK_BUDGET)]
     shrink_budget: u32,
     /// `strict` fails on documented and profile rules; `documented` warns on profile rules.
-    #[arg(long, value_enum, default_value_t = Profile::Strict)]
+    #[arg(long, value_name = "PROFILE", value_enum, default_value_t = Profile::Strict)]
     profile: Profile,
-    /// Also write a JUnit XML report here.
-    #[arg(long)]
+    /// Also write a JUnit XML report here (parent directories are created).
+    #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Also write the machine-readable result here.
-    #[arg(long)]
+    /// Also write the machine-readable result here (spec/result.schema.json).
+    #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Also write a self-contained HTML report here.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Known failures (a file `reportcheck baseline` wrote): they are accepted, a new
     /// failure fails the run, a fixed one is reported so the file can shrink.
@@ -70,7 +89,7 @@ pub struct Args {
     #[arg(long)]
     mock: bool,
     /// Caps how long a contract step polls for stored reports, in milliseconds.
-    #[arg(long)]
+    #[arg(long, value_name = "MS")]
     max_poll_ms: Option<u64>,
     /// List the fault names and stop.
     #[arg(long)]
@@ -92,21 +111,21 @@ pub struct Args {
     fail_on_uncovered: bool,
     /// Seconds one request may take (token requests included) before the server counts
     /// as not answering.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
     /// Bytes of one response body read at most; a larger one is a finding under its rule
     /// (the rest is not read, so memory stays bounded).
-    #[arg(long, default_value_t = reportcheck_client::DEFAULT_MAX_RESPONSE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    #[arg(long, value_name = "BYTES", default_value_t = reportcheck_client::DEFAULT_MAX_RESPONSE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     max_response_bytes: usize,
     /// Seconds the whole run may take; then it stops, deletes what it created, and exits 2.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// Requests in flight at most; independent contracts, property sequences and the
     /// parallel-update check run side by side up to it.
-    #[arg(long, default_value_t = reportcheck_conformance::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..4096))]
+    #[arg(long, value_name = "N", default_value_t = reportcheck_conformance::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..4096))]
     concurrency: usize,
     /// Requests started per second at most, to go gently on a production server.
-    #[arg(long, value_parser = positive_rate)]
+    #[arg(long, value_name = "RATE", value_parser = positive_rate)]
     rps: Option<f64>,
 }
 
@@ -125,28 +144,32 @@ enum Profile {
 
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     if args.list_faults {
-        for fault in Fault::ALL {
-            println!("{:<32} {:<7} {:<15} {}", fault.name(), fault.rule().id(), fault.class(), fault.description());
-        }
+        let lines: String = Fault::ALL
+            .iter()
+            .map(|fault| {
+                format!("{:<32} {:<7} {:<15} {}\n", fault.name(), fault.rule().id(), fault.class(), fault.description())
+            })
+            .collect();
+        crate::write_stdout(lines.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.list_mutants {
-        for mutant in reportcheck_server::Mutant::all() {
-            println!("{mutant}");
-        }
+        let lines: String = reportcheck_server::Mutant::all().iter().map(|mutant| format!("{mutant}\n")).collect();
+        crate::write_stdout(lines.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(rule) = args.explain {
-        print!("{}", reportcheck_model::claim::explain(rule));
+        crate::write_stdout(reportcheck_model::claim::explain(rule).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.coverage {
         let contracts = args.contracts.source().load()?;
-        print!("{}", reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts)));
+        let table = reportcheck_conformance::coverage_text(&reportcheck_conformance::coverage(&contracts));
+        crate::write_stdout(table.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.target.target()?;
-    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let baseline = args.baseline.as_deref().map(crate::baseline::read).transpose()?;
     for (flag, path) in [("--junit", &args.junit), ("--json", &args.json), ("--html", &args.html)] {
         if let Some(path) = path {
             writable(path).map_err(|source| Error::file(format!("write {flag}"), path, source))?;
@@ -165,7 +188,9 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             )));
         }
     }
-    let stdout_lines: reportcheck_conformance::control::LineSink = Arc::new(|line: &str| println!("{line}"));
+    // A reader that stops reading (`| head`) stops no run: its outputs are still written.
+    let stdout_lines: reportcheck_conformance::control::LineSink =
+        Arc::new(|line: &str| drop(crate::write_stdout(format!("{line}\n").as_bytes())));
     let control = RunControl::default().with_lines(stdout_lines);
     let client = args.target.client_options(reportcheck_client::ClientOptions {
         request_timeout: Some(Duration::from_secs(args.request_timeout)),
@@ -194,6 +219,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         control: control.clone(),
         concurrency: args.concurrency,
         rps: args.rps,
+        baseline,
         ..RunOptions::new(target)
     };
     let runtime = crate::runtime()?;
@@ -216,9 +242,8 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             return crate::signals::interrupted(err, &signalled);
         }
     };
-    print!("{}", report.details());
-    let accepted = baseline.map_or(0, |baseline| baseline.apply(&report));
-    let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst), accepted);
+    drop(crate::write_stdout(report.details().as_bytes()));
+    let mut code = verdict(&report, args.fail_on_skip, signalled.load(Ordering::SeqCst));
     if !outputs.write(&report, &contracts) {
         code = code.max(2);
     }
@@ -254,8 +279,7 @@ impl Outputs {
 }
 
 /// The exit code of a finished (or stopped) run; says why on standard error when not 0.
-/// `accepted` blocking failures are known ones of the baseline.
-fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8, accepted: usize) -> u8 {
+fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8) -> u8 {
     let totals = report.totals();
     if signalled != 0 {
         eprintln!("interrupted: {}", report.stopped.as_deref().unwrap_or("by a signal"));
@@ -269,10 +293,10 @@ fn verdict(report: &RunReport, fail_on_skip: bool, signalled: u8, accepted: usiz
         eprintln!("error: nothing was checked: no check was selected");
         return 2;
     }
-    if totals.blocking > accepted {
+    if totals.blocking > 0 {
         return 1;
     }
-    if totals.passed == 0 && totals.warnings == 0 && accepted == 0 {
+    if totals.passed == 0 && totals.warnings == 0 && totals.known == 0 {
         eprintln!("error: nothing was checked: all {} selected checks were skipped (reasons above)", totals.skipped);
         return 2;
     }

@@ -1,12 +1,15 @@
-//! The `reportcheck` command line: `conformance`, `serve`, `proxy`, `record`, `drift`
-//! and `baseline`. The installed binary and `cargo xtask` run the same code: [`Command`] is
-//! flattened into xtask's own subcommands, and [`parse`] reads `reportcheck.toml`.
+//! The `reportcheck` command line: `conformance`, `serve`, `proxy`, `record`, `drift`,
+//! `baseline`, `completions` and `man`. The installed binary and `cargo xtask` run the
+//! same code: [`Command`] is flattened into xtask's own subcommands, and [`parse`] reads
+//! `reportcheck.toml`.
 
 pub mod baseline;
+mod completions;
 pub mod config;
 pub mod conformance;
 pub mod drift;
 mod error;
+mod man;
 pub mod proxy;
 pub mod record;
 pub mod serve;
@@ -20,7 +23,24 @@ pub use error::Error;
 
 /// `reportcheck`'s command line.
 #[derive(Debug, clap::Parser)]
-#[command(name = "reportcheck", about = "reportcheck: conformance of the usage reports API", version)]
+#[command(
+    name = "reportcheck",
+    about = "reportcheck: conformance of the usage reports API",
+    version,
+    after_help = "\
+Examples:
+  reportcheck conformance                  # check the embedded reference server, rule by rule
+  reportcheck conformance --base-url \"$BASE\" --client-id \"$ID\"   # REPORTCHECK_CLIENT_SECRET set
+  reportcheck serve --port 8080            # the reference server, to develop a client against
+  reportcheck help conformance             # every flag of a command, its examples and exit codes
+
+Configuration: ./reportcheck.toml (or --config PATH) holds defaults for the long flags:
+top-level keys for every command that has the flag, [conformance], [serve], ... tables
+for one command. Flags and REPORTCHECK_* variables win over it.
+
+Exit codes: 0 success, 1 checks failed or breaking drift, 2 the command could not be
+made (the reason on standard error), 130/143 interrupted by SIGINT/SIGTERM."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: config::ConfigArg,
@@ -45,6 +65,10 @@ pub enum Command {
     Proxy(Box<proxy::Args>),
     /// Write a baseline of known failures from a run's `--json` result.
     Baseline(baseline::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the manual page, or write one per command into a directory.
+    Man(man::Args),
 }
 
 impl Command {
@@ -57,6 +81,8 @@ impl Command {
             Command::Serve(args) => serve::run(args),
             Command::Proxy(args) => proxy::run(*args),
             Command::Baseline(args) => baseline::run(args),
+            Command::Completions(args) => completions::run(args),
+            Command::Man(args) => man::run(args),
         }
     }
 }
@@ -90,4 +116,14 @@ fn chain(err: &dyn std::error::Error) -> String {
 /// A runtime for one command.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime)
+}
+
+/// Writes `bytes` to standard output; a reader that closed the pipe early (`| head`) is
+/// no error.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|source| Error::file("write", "standard output", source)),
+    }
 }

@@ -13,13 +13,19 @@ use reportcheck_conformance::proxy::{Judged, Proxy, ProxyOptions, Side};
 use crate::Error;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Exit codes: 0 no finding on the sides --fail-on names, 1 findings there, 2 the proxy could not \
-                        run.\n\nExample (a client maintainer):\n  reportcheck serve --port 8080 &\n  reportcheck proxy \
-                        --upstream http://127.0.0.1:8080/api/2 --listen 127.0.0.1:8081 --fail-on client &\n  \
-                        MY_CLIENT_BASE_URL=http://127.0.0.1:8081/api/2 ./run-my-client-tests\n  kill -INT %2   # the \
-                        summary, and the exit code"
-)]
+#[command(after_help = "\
+Examples:
+  reportcheck proxy --upstream http://127.0.0.1:8080/api/2 --fail-on client --junit client.xml
+                           # then point the client at http://127.0.0.1:8081/api/2; Ctrl-C ends it
+  reportcheck proxy --upstream https://staging.example.com/api/2 --fail-on server --duration 600 --json traffic.json
+  reportcheck proxy --upstream http://127.0.0.1:8080/api/2 --record recorded
+                           # the traffic as a contract: reportcheck conformance --contracts recorded
+
+Exit codes:
+  0    no finding on the side --fail-on names
+  1    a finding there
+  2    the proxy could not run: bad flags, an address in use, an upstream that is no URL
+  130  interrupted by SIGINT (143: SIGTERM) before it could report")]
 pub struct Args {
     /// The server's API base URL, ending in `/api/2`; the client uses the proxy's address
     /// with the same path.
@@ -33,7 +39,7 @@ pub struct Args {
 #[derive(Debug, Clone, clap::Args)]
 pub struct JudgeArgs {
     /// The address the proxy listens on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8081")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
     pub listen: SocketAddr,
     /// Stop after this many seconds (else at SIGINT or SIGTERM), print the summary and
     /// write the files.
@@ -44,20 +50,20 @@ pub struct JudgeArgs {
     #[arg(long)]
     pub probe: bool,
     /// Which side's findings make the exit code 1.
-    #[arg(long, value_enum, default_value = "any")]
+    #[arg(long, value_name = "SIDE", value_enum, default_value = "any")]
     pub fail_on: FailOn,
     /// Seconds the upstream may take to start answering a request.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
     /// Also write JUnit XML: one failed test case per finding, named by side and rule.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Also write the whole result as JSON: every finding with its side, rule, request
     /// and answer (secrets redacted), the counts and the rules exercised.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Also write a self-contained HTML report.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Write the traffic judged with the known state as a contract into this directory
     /// (`proxied-traffic-DATE.json`), its expectations pinned by the rules' claims, so a

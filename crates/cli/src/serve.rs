@@ -11,30 +11,41 @@ use reportcheck_server::{Config, Variations, VersionScheme};
 use crate::Error;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  reportcheck serve                                        # http://127.0.0.1:8080/api/2
+  reportcheck serve --port 0 --fixture-out fixture.json    # a free port; the URL and credentials in the file
+  reportcheck serve --today 2017-05-07                     # replay the seed page's session exactly
+  reportcheck serve --variations                           # every conformant variation, to test a client
+  reportcheck serve --any-branch 7                         # any admissible outcome, values drawn from seed 7
+
+Exit codes:
+  0    stopped by Ctrl-C or SIGTERM
+  2    the server could not start (the port is taken, a bad flag)")]
 pub struct Args {
     /// Port to listen on; 0 picks a free one.
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
     port: u16,
     /// Address to listen on; the default keeps the server on this machine (0.0.0.0
     /// exposes it, e.g. inside a container).
-    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
     /// Also write the base URL and the fixture's credentials to this file, as JSON.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     fixture_out: Option<PathBuf>,
     /// Fix the server's "today" (YYYY-MM-DD) instead of reading the UTC clock.
-    #[arg(long, value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
     today: Option<Date>,
     /// Milliseconds a stored report stays `in_progress`.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, value_name = "MS", default_value_t = 50)]
     save_delay_ms: u64,
     /// Number versions as Unix milliseconds instead of 1, 2, 3.
     #[arg(long)]
     millisecond_versions: bool,
-    /// Conformant variations: `all`, `none`, or freedom ids separated by commas
-    /// (`version,key-order`); see PROFILE.md, last section.
-    #[arg(long, default_value = "none")]
-    variations: Variations,
+    /// Conformant variations PROFILE.md allows: `all` (alone, the flag means all), `none`,
+    /// or freedom ids separated by commas (`version,key-order`).
+    #[arg(long, value_name = "LIST", num_args = 0..=1, default_missing_value = "all")]
+    variations: Option<Variations>,
     /// Take any outcome the rules admit for each request, and draw every value no rule
     /// claims, from this seed: a client that passes against it depends on nothing the
     /// profile leaves free.
@@ -58,7 +69,10 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         today: args.today,
         save_delay: Duration::from_millis(args.save_delay_ms),
         versions: if args.millisecond_versions { VersionScheme::UnixMillis } else { VersionScheme::Sequential },
-        variations: if args.any_branch.is_some() { base.variations.clone() } else { args.variations },
+        variations: match args.variations {
+            Some(variations) if args.any_branch.is_none() => variations,
+            _ => base.variations.clone(),
+        },
         ..base
     };
     let config_variations = config.variations.clone();

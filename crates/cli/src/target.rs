@@ -13,30 +13,50 @@ use crate::Error;
 pub struct TargetArgs {
     /// API base of the server, ending in /api/2; without it, the embedded reference
     /// server is started.
-    #[arg(long, env = "REPORTCHECK_BASE_URL")]
+    #[arg(long, value_name = "URL", env = "REPORTCHECK_BASE_URL")]
     pub base_url: Option<String>,
-    #[arg(long, env = "REPORTCHECK_CLIENT_ID", requires = "base_url")]
+    /// The API client the checks run as (OAuth2 client credentials); its tenant is read
+    /// from GET /clients/{id}.
+    #[arg(long, value_name = "ID", env = "REPORTCHECK_CLIENT_ID", requires = "base_url")]
     pub client_id: Option<String>,
-    #[arg(long, env = "REPORTCHECK_CLIENT_SECRET", hide_env_values = true, requires = "client_id")]
+    /// The client's secret. Prefer the environment variable: the command line shows in
+    /// `ps` and in shell history. Never printed.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "REPORTCHECK_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "client_id"
+    )]
     pub client_secret: Option<String>,
     /// A ready bearer token of the client instead of its secret (the client id still
     /// names it, to learn its tenant); the token endpoint's own checks are then skipped.
     #[arg(
         long,
+        value_name = "TOKEN",
         env = "REPORTCHECK_BEARER",
         hide_env_values = true,
         requires = "client_id",
         conflicts_with = "client_secret"
     )]
     pub bearer: Option<String>,
-    /// A client of a tenant outside the first one's subtree, for the SEC checks.
-    #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_ID", requires = "base_url")]
+    /// A client of a tenant outside the first one's subtree, for the SEC checks; without
+    /// it they are skipped.
+    #[arg(long, value_name = "ID", env = "REPORTCHECK_SECOND_CLIENT_ID", requires = "base_url")]
     pub second_client_id: Option<String>,
-    #[arg(long, env = "REPORTCHECK_SECOND_CLIENT_SECRET", hide_env_values = true, requires = "second_client_id")]
+    /// The second client's secret (prefer the environment variable). Never printed.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "REPORTCHECK_SECOND_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "second_client_id"
+    )]
     pub second_client_secret: Option<String>,
     /// A ready bearer token of the second client instead of its secret.
     #[arg(
         long,
+        value_name = "TOKEN",
         env = "REPORTCHECK_SECOND_BEARER",
         hide_env_values = true,
         requires = "second_client_id",
@@ -63,16 +83,24 @@ pub struct TargetArgs {
     /// credentials.
     #[arg(long, requires = "base_url")]
     pub insecure: bool,
-    /// Embedded server only: inject a deliberate deviation (see `conformance --list-faults`).
-    #[arg(long, conflicts_with = "base_url")]
+    /// Embedded server only: inject a deliberate deviation (repeatable; see `conformance
+    /// --list-faults`).
+    #[arg(long, value_name = "NAME", conflicts_with = "base_url")]
     pub fault: Vec<Fault>,
     /// Embedded server only: run it as one mutant generated from the decider's claims, by
     /// its name (see `conformance --list-mutants`).
     #[arg(long, value_name = "NAME", conflicts_with = "base_url", value_parser = mutant)]
     pub mutant: Option<reportcheck_server::Mutant>,
-    /// Embedded server only: run it with every conformant variation PROFILE.md allows.
-    #[arg(long, conflicts_with_all = ["base_url", "fault"])]
-    pub variations: bool,
+    /// Embedded server only: conformant variations PROFILE.md allows: `all` (alone, the
+    /// flag means all), `none`, or freedom ids separated by commas (`version,key-order`).
+    #[arg(
+        long,
+        value_name = "LIST",
+        num_args = 0..=1,
+        default_missing_value = "all",
+        conflicts_with_all = ["base_url", "fault"]
+    )]
+    pub variations: Option<Variations>,
     /// Embedded server only: let it take any outcome the rules admit for each request and
     /// draw every value no rule claims, from this seed (the any-branch server).
     #[arg(long, value_name = "SEED", conflicts_with_all = ["base_url", "fault", "variations"])]
@@ -93,7 +121,7 @@ impl TargetArgs {
             return Ok(Target::Embedded(Config {
                 faults: self.fault.iter().copied().collect(),
                 mutant: self.mutant,
-                variations: if self.variations { Variations::all() } else { Variations::default() },
+                variations: self.variations.clone().unwrap_or_default(),
                 ..Config::default()
             }));
         };

@@ -1,29 +1,82 @@
-//! The command line without running checks: the CI example's commands parse with the
-//! CLI's own definitions, and `reportcheck.toml` cases (a table: file, arguments, what
-//! the parsed command or the error must show).
+//! The command line without running checks: the CI examples' commands parse with the
+//! CLI's own definitions; every flag is described and every command shows examples and
+//! exit codes; a flag name means one thing; `reportcheck.toml` cases (a table: file,
+//! arguments, what the parsed command or the error must show); YAML API descriptions.
 
 use std::ffi::OsString;
 
 use clap::Parser as _;
 use reportcheck::Cli;
 
-/// Every `reportcheck ...` command of the CI example parses, so the example cannot rot.
-#[test]
-fn the_ci_example_commands_parse() {
-    let workflow = include_str!("../../../docs/ci/reportcheck.yml");
-    let commands: Vec<&str> = workflow
-        .lines()
-        .filter_map(|line| line.trim().trim_start_matches("run:").trim().strip_prefix("reportcheck "))
-        .collect();
-    assert!(commands.len() >= 2, "the example runs reportcheck: {commands:?}");
-    for command in commands {
-        let words = std::iter::once("reportcheck").chain(command.trim_end_matches('&').split_whitespace());
-        if let Err(err) = Cli::try_parse_from(words) {
-            panic!("`reportcheck {command}` does not parse: {err}");
+/// The CI examples, as YAML.
+fn ci_examples() -> [(&'static str, serde_json::Value); 2] {
+    let read = |text: &str| serde_norway::from_str::<serde_json::Value>(text).expect("the example is YAML");
+    [
+        ("github-actions.yml", read(include_str!("../../../docs/ci/github-actions.yml"))),
+        ("gitlab-ci.yml", read(include_str!("../../../docs/ci/gitlab-ci.yml"))),
+    ]
+}
+
+/// Every line of the scripts in `value`: GitHub's `run`, GitLab's `script`,
+/// `before_script` and `after_script`.
+fn script_lines(value: &serde_json::Value, lines: &mut Vec<String>) {
+    fn strings(value: &serde_json::Value, lines: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(text) => lines.extend(text.lines().map(|line| line.trim().to_owned())),
+            serde_json::Value::Array(items) => items.iter().for_each(|item| strings(item, lines)),
+            _ => {}
         }
+    }
+    match value {
+        serde_json::Value::Array(items) => items.iter().for_each(|item| script_lines(item, lines)),
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                if ["run", "script", "before_script", "after_script"].contains(&key.as_str()) {
+                    strings(item, lines);
+                } else {
+                    script_lines(item, lines);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
+/// Every `reportcheck ...` command of the CI examples parses with the CLI's own
+/// definitions, so an example cannot rot; each runs the gate with a fixed seed, fails on
+/// skips, applies the baseline and publishes JUnit.
+#[test]
+fn the_ci_example_commands_parse() {
+    for (name, example) in ci_examples() {
+        let mut lines = Vec::new();
+        script_lines(&example, &mut lines);
+        let commands: Vec<&str> = lines
+            .iter()
+            .flat_map(|line| line.split(" || ").flat_map(|part| part.split(" && ")))
+            .filter_map(|part| part.trim().strip_prefix("reportcheck "))
+            .collect();
+        assert!(commands.len() >= 4, "{name} runs reportcheck: {commands:?}");
+        for command in &commands {
+            let command = [" > ", " &"].iter().fold(*command, |line, end| line.split(end).next().unwrap_or(line));
+            let words = std::iter::once("reportcheck").chain(command.split_whitespace());
+            if let Err(err) = Cli::try_parse_from(words) {
+                panic!("{name}: `reportcheck {command}` does not parse: {err}");
+            }
+        }
+        let gate =
+            commands.iter().find(|command| command.contains("--seed 1")).unwrap_or_else(|| panic!("{name}: no gate"));
+        for flag in ["--fail-on-skip", "--baseline", "--junit"] {
+            assert!(gate.contains(flag), "{name}: the gate lacks {flag}");
+        }
+        assert!(commands.iter().any(|command| command.starts_with("baseline --from")), "{name}: no baseline written");
+        assert!(
+            lines.iter().any(|line| line.contains("--version \"$REPORTCHECK_VERSION\"")),
+            "{name}: no pinned version"
+        );
+        let text = serde_json::to_string(&example).expect("JSON");
+        assert!(!text.contains("OWNER"), "{name}: a placeholder URL");
+    }
+}
 /// (configuration file, arguments, `Ok` with text the parsed command's debug form holds
 /// or `Err` with text of the error).
 const CONFIG_CASES: &[(&str, &[&str], Result<&str, &str>)] = &[
@@ -42,6 +95,22 @@ const CONFIG_CASES: &[(&str, &[&str], Result<&str, &str>)] = &[
     ("[conformance]\nfail-fast = \"yes\"\n", &["conformance"], Err("`--fail-fast` is a switch")),
     ("cases = [\n", &["conformance"], Err("reportcheck.toml: line 1: not TOML")),
     ("# defaults\n[conformance]\ncases = 3 3\n", &["conformance"], Err("reportcheck.toml: line 3: not TOML")),
+    // A top-level key breaks no command: it applies where the flag means the same.
+    ("baseline = \"known.json\"\n", &["conformance"], Ok("baseline: Some(\"known.json\")")),
+    ("baseline = \"known.json\"\n", &["drift"], Ok("recording: None")),
+    ("variations = true\n", &["serve"], Ok("variations: Some(Variations({")),
+    ("variations = true\n", &["conformance"], Ok("variations: Some(Variations({")),
+    ("variations = false\n", &["serve"], Ok("variations: None")),
+    ("variations = \"token-type-case\"\n", &["serve"], Ok("variations: Some(Variations({TokenTypeCase})")),
+    ("json = \"out.json\"\n", &["drift"], Ok("json: Some(\"out.json\")")),
+    ("[record]\nout = \"recorded\"\n", &["baseline", "--from", "r.json"], Ok("out: None")),
+    (
+        "out = \"recorded\"\n",
+        &["record"],
+        Err(
+            "top-level key `out` means different things in different commands (--out <DIR> in man, record; --out <FILE> in baseline): put it under",
+        ),
+    ),
     (
         "[conformance]\ncases = \"many\"\n",
         &["conformance"],
@@ -73,16 +142,202 @@ fn a_baseline_is_written_from_a_result() {
     let result = serde_json::json!({"checks": [
         {"rule": "UPD-2", "source": {"kind": "contract", "name": "update-fixed-parameters"},
          "name": "change 1b4e28ba-2fa1-41d2-883f-0016d3cca427", "status": "failed"},
-        {"rule": "UPD-1", "source": {"kind": "property"}, "name": "sequence", "status": "failed"},
+        {"rule": "UPD-1", "source": {"kind": "property"}, "name": "a generated sequence of 7 operations (minimal after shrinking)", "status": "failed"},
+        {"rule": "SCH-1", "source": {"kind": "contract", "name": "stored-reports"}, "name": "every answer (12)", "status": "failed"},
         {"rule": "GET-1", "source": {"kind": "setup"}, "name": "whoami", "status": "passed"},
     ]});
-    let baseline = reportcheck::baseline::Baseline::from_result(&result).expect("a result");
+    let baseline = reportcheck_conformance::Baseline::from_result(&result).expect("a result");
     let written = serde_json::to_value(&baseline).expect("JSON");
     assert_eq!(
         written,
         serde_json::json!({"known_failures": [
-            {"rule": "UPD-1", "check": "property tests: sequence"},
+            {"rule": "UPD-1", "check": "property tests"},
             {"rule": "UPD-2", "check": "update-fixed-parameters: change {id}"},
+            {"rule": "SCH-1", "check": "stored-reports: every answer"},
         ]})
     );
+}
+
+/// Every command and subcommand, depth first.
+fn commands(command: &clap::Command) -> Vec<&clap::Command> {
+    std::iter::once(command).chain(command.get_subcommands().flat_map(commands)).collect()
+}
+
+/// `--help` describes every flag and argument, and every command ends with examples and
+/// its exit codes.
+#[test]
+fn every_flag_is_described_and_every_command_has_examples_and_exit_codes() {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let mut missing = Vec::new();
+    for command in commands(&cli).into_iter().filter(|command| command.get_name() != "help") {
+        for arg in command.get_arguments().filter(|arg| !arg.is_hide_set()) {
+            if arg.get_help().is_none_or(|help| help.to_string().trim().is_empty()) {
+                missing.push(format!("{} --{}: no description", command.get_name(), arg.get_id()));
+            }
+        }
+        let after = command.get_after_help().map(ToString::to_string).unwrap_or_default();
+        if !after.contains("Examples:") || !after.contains("Exit codes") {
+            missing.push(format!("{}: no examples or exit codes after --help", command.get_name()));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// Every example of every `--help` parses, so an example cannot show a flag that is gone
+/// or a combination that is refused.
+#[test]
+fn the_help_examples_parse() {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let mut broken = Vec::new();
+    let mut seen = 0;
+    for command in commands(&cli) {
+        let after = command.get_after_help().map(ToString::to_string).unwrap_or_default();
+        // Continued lines joined; a comment, a redirection or a pipe ends a command.
+        let joined = after.replace("\\\n", " ");
+        for line in joined.lines().map(str::trim).filter(|line| line.starts_with("reportcheck ")) {
+            let line = [" #", " > ", " | "].iter().fold(line, |line, end| line.split(end).next().unwrap_or(line));
+            for example in line.split("; ") {
+                seen += 1;
+                let words = example.split_whitespace().map(|word| word.trim_matches('"'));
+                match Cli::try_parse_from(words) {
+                    Err(err) if err.kind() != clap::error::ErrorKind::DisplayHelp => {
+                        broken.push(format!("`{example}` ({}): {err}", command.get_name()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(seen > 20, "{seen} examples");
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// A long flag that several commands have takes the same kind of value in each, so a
+/// top-level key of reportcheck.toml means one thing; `out` alone is where a command's
+/// output goes, a file or a directory by command (the configuration refuses it at the
+/// top level, a case above).
+#[test]
+fn a_flag_name_means_the_same_in_every_command() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let cli = <Cli as clap::CommandFactory>::command();
+    let mut meanings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for command in cli.get_subcommands() {
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let values: Vec<String> = arg.get_value_names().into_iter().flatten().map(ToString::to_string).collect();
+            let meaning = format!("{values:?} {:?} {}", arg.get_num_args(), arg.get_action().takes_values());
+            meanings.entry(long.to_owned()).or_default().insert(meaning);
+        }
+    }
+    let differing: Vec<&str> =
+        meanings.iter().filter(|(_, meanings)| meanings.len() > 1).map(|(long, _)| long.as_str()).collect();
+    assert_eq!(differing, ["out"], "{meanings:#?}");
+}
+
+/// An API description in YAML reads as the same document as its JSON form, with or
+/// without the suffix, response codes written as numbers included.
+#[test]
+fn yaml_api_descriptions_are_read() {
+    let json: serde_json::Value =
+        serde_json::from_str(include_str!("../../../spec/openapi.json")).expect("the spec is JSON");
+    let dir = std::env::temp_dir().join(format!("reportcheck-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let yaml = serde_norway::to_string(&json).expect("YAML");
+    for name in ["openapi.yaml", "openapi-next"] {
+        std::fs::write(dir.join(name), &yaml).expect("write");
+        let read = reportcheck::drift::read_document(&dir.join(name)).expect("read as YAML");
+        assert_eq!(read, json, "{name}");
+        assert_eq!(reportcheck_conformance::drift::diff_specs(&json, &read), Vec::new());
+    }
+    std::fs::write(
+        dir.join("numbers.yml"),
+        "paths:\n  /x:\n    get:\n      responses:\n        200:\n          description: ok\n",
+    )
+    .expect("write");
+    let read = reportcheck::drift::read_document(&dir.join("numbers.yml")).expect("read");
+    assert!(read.pointer("/paths/~1x/get/responses/200").is_some(), "{read}");
+    std::fs::write(dir.join("broken.json"), "[1, 2").expect("write");
+    let err = reportcheck::drift::read_document(&dir.join("broken.json")).expect_err("neither");
+    assert!(err.to_string().contains("neither JSON"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Runs `steps` (shell snippets) one after the other in one bash (`-eo pipefail`, as
+/// GitHub and GitLab run scripts), in a fresh directory,
+/// with the reportcheck this crate builds first on PATH and no REPORTCHECK_* variable of
+/// the caller's; GITHUB_ENV's lines reach the later steps, as on GitHub. The stand-in
+/// server a step starts is stopped at the end.
+fn run_steps(name: &str, steps: &[String]) -> (std::process::Output, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("reportcheck-example-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut script = String::from(
+        "set -eo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\nexport GITHUB_ENV=\"$PWD/github-env\"\n: > \"$GITHUB_ENV\"\n",
+    );
+    for step in steps {
+        script.push_str(step);
+        script.push_str("\nset -a; . \"$GITHUB_ENV\"; set +a\n");
+    }
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_reportcheck"));
+    let path =
+        format!("{}:{}", binary.parent().expect("a directory").display(), std::env::var("PATH").unwrap_or_default());
+    let mut command = std::process::Command::new("bash");
+    command.arg("-c").arg(&script).current_dir(&dir).env("PATH", path);
+    for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("REPORTCHECK_")) {
+        command.env_remove(key);
+    }
+    (command.output().expect("bash runs"), dir)
+}
+
+/// The gate of each CI example runs as written after its install step, against the
+/// stand-in server: it passes with --fail-on-skip, applies the (empty) baseline it
+/// creates, and leaves the JUnit, HTML and JSON reports and the baseline they would make.
+#[test]
+fn the_ci_examples_gates_run_as_written() {
+    let [(_, github), (_, gitlab)] = ci_examples();
+    let mut github_steps = Vec::new();
+    for step in github["jobs"]["conformance"]["steps"].as_array().expect("steps") {
+        let (Some(run), name) = (step["run"].as_str(), step["name"].as_str().unwrap_or_default()) else { continue };
+        if name.starts_with("Install") || step["if"] == "matrix.run != 'gate'" {
+            continue;
+        }
+        // The step's variables read the repository's settings first, else what the
+        // stand-in wrote to GITHUB_ENV: with no settings, the environment as it is.
+        for value in step["env"].as_object().into_iter().flatten().map(|(_, value)| value.as_str().unwrap_or_default())
+        {
+            assert!(value.starts_with("${{ vars.") || value.starts_with("${{ secrets."), "{name}: {value}");
+            assert!(value.contains("|| env.REPORTCHECK_"), "{name}: {value}");
+        }
+        github_steps.push(run.to_owned());
+    }
+    let gitlab_job = &gitlab["reportcheck-gate"];
+    assert_eq!(gitlab_job["extends"], ".reportcheck");
+    let template = &gitlab[".reportcheck"];
+    assert_eq!(template["artifacts"]["reports"]["junit"], "reports/junit.xml");
+    assert!(template["cache"]["paths"].as_array().is_some_and(|paths| paths.iter().any(|path| path == ".cargo/bin/")));
+    let gitlab_steps: Vec<String> = [&template["before_script"], &gitlab_job["script"], &template["after_script"]]
+        .into_iter()
+        .flat_map(|items| items.as_array().into_iter().flatten())
+        .filter_map(|item| item.as_str())
+        .filter(|item| !item.contains("cargo install"))
+        .map(str::to_owned)
+        .collect();
+    for (name, steps) in [("github", github_steps), ("gitlab", gitlab_steps)] {
+        let (output, dir) = run_steps(name, &steps);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{name}: {:?}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains(" skipped (0 blocking, 0 known)") && stdout.contains(", 0 skipped "),
+            "{name}: {stdout}"
+        );
+        for file in ["reports/junit.xml", "reports/report.html", "reports/result.json", "reports/baseline.json"] {
+            assert!(dir.join(file).is_file(), "{name}: no {file}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::locate::line_of;
-use crate::matcher::operator_problem;
+use crate::matcher::operator_problems;
 
 /// The format's own JSON Schema.
 pub const CONTRACT_SCHEMA: &str = include_str!("../../../contracts/contract.schema.json");
@@ -261,70 +261,112 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LoadedContract>, Error> {
     }))
 }
 
-/// Parses contracts in order; a name may be taken once.
+/// Parses contracts in order; a name may be taken once. Every problem of every file is
+/// reported, not only the first.
 fn load_texts(files: impl Iterator<Item = (PathBuf, std::io::Result<String>)>) -> Result<Vec<LoadedContract>, Error> {
     let validator = format_validator();
     let mut contracts: Vec<LoadedContract> = Vec::new();
+    let mut problems = Vec::new();
     for (path, text) in files {
         let text = text.map_err(|source| Error::Read { path: path.clone(), source })?;
-        let contract = parse(&path, &text, &validator)?;
+        let contract = match parse(&path, &text, &validator) {
+            Ok(contract) => contract,
+            Err(Error::InvalidContract { problems: found }) => {
+                problems.extend(found);
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
         if let Some(other) = contracts.iter().find(|other| other.contract.name == contract.contract.name) {
-            return Err(Error::InvalidContract {
+            problems.push(Problem {
                 path,
                 line: 1,
                 field: "/name".to_owned(),
                 message: format!("the name `{}` is taken by {}", contract.contract.name, other.path.display()),
             });
+            continue;
         }
         contracts.push(contract);
     }
-    Ok(contracts)
+    if problems.is_empty() { Ok(contracts) } else { Err(Error::InvalidContract { problems }) }
+}
+
+/// One thing wrong with a contract file: where (file, line, JSON pointer) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}: {}", self.path.display(), self.line, self.field, self.message)
+    }
 }
 
 /// The compiled schema of the contract format.
 pub fn format_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(CONTRACT_SCHEMA).unwrap_or(Value::Bool(true));
-    jsonschema::validator_for(&schema).unwrap_or_else(|_| {
+    jsonschema::validator_for(&format_schema()).unwrap_or_else(|_| {
         jsonschema::validator_for(&Value::Bool(true)).unwrap_or_else(|err| unreachable!("a true schema: {err}"))
     })
 }
 
-/// Parses and checks one contract's text.
+fn format_schema() -> Value {
+    serde_json::from_str(CONTRACT_SCHEMA).unwrap_or(Value::Bool(true))
+}
+
+/// Parses and checks one contract's text; `Error::InvalidContract` holds every problem
+/// found: all that break the format, else all of its rule ids, matchers and variables.
 pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Result<LoadedContract, Error> {
-    let invalid = |pointer: &str, message: String| Error::InvalidContract {
+    let problem = |pointer: &str, line: usize, message: String| Problem {
         path: path.to_owned(),
-        line: line_of(text, pointer),
+        line,
         field: if pointer.is_empty() { "/".to_owned() } else { pointer.to_owned() },
         message,
     };
-    let value: Value = serde_json::from_str(text).map_err(|err| Error::InvalidContract {
-        path: path.to_owned(),
-        line: err.line(),
-        field: "/".to_owned(),
-        message: format!("not JSON: {err}"),
-    })?;
-    if let Some(error) = validator.iter_errors(&value).next() {
-        let mut pointer = error.instance_path().to_string();
-        // A key that does not belong is reported on its own line.
-        if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = error.kind()
-            && let Some(key) = unexpected.first()
-        {
-            return Err(Error::InvalidContract {
-                path: path.to_owned(),
-                line: line_of(text, &format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"))),
-                field: if pointer.is_empty() { "/".to_owned() } else { std::mem::take(&mut pointer) },
-                message: error.to_string(),
-            });
-        }
-        return Err(invalid(&pointer, error.to_string()));
+    let at = |pointer: &str, message: String| problem(pointer, line_of(text, pointer), message);
+    let invalid = |problems: Vec<Problem>| Error::InvalidContract { problems };
+    let value: Value =
+        serde_json::from_str(text).map_err(|err| invalid(vec![problem("", err.line(), format!("not JSON: {err}"))]))?;
+    let schema = format_schema();
+    let broken: Vec<Problem> = validator
+        .iter_errors(&value)
+        .map(|error| {
+            let pointer = error.instance_path().to_string();
+            let message = crate::schema_error::describe(&error, &schema);
+            // A key that does not belong is reported on its own line.
+            match error.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected }
+                    if !unexpected.is_empty() =>
+                {
+                    let key = unexpected[0].replace('~', "~0").replace('/', "~1");
+                    problem(&pointer, line_of(text, &format!("{pointer}/{key}")), message)
+                }
+                _ => at(&pointer, message),
+            }
+        })
+        .collect();
+    if !broken.is_empty() {
+        return Err(invalid(by_line(broken)));
+    }
+    let unknown_rules: Vec<Problem> = rule_ids(&value)
+        .filter_map(|(pointer, id)| {
+            id.parse::<Rule>().err().map(|_| at(&pointer, format!("`{id}` is not a rule ID of PROFILE.md")))
+        })
+        .collect();
+    if !unknown_rules.is_empty() {
+        return Err(invalid(unknown_rules));
     }
     let mut contract: Contract = serde_path_to_error::deserialize(value).map_err(|err| {
         let pointer = pointer_of(&err.path().to_string());
-        invalid(&pointer, format!("does not match the format: {}", err.inner()))
+        invalid(vec![at(&pointer, format!("does not match the format: {}", err.inner()))])
     })?;
     if contract.name.is_empty() {
         contract.name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
     }
+    let mut problems = Vec::new();
     for (index, step) in contract.steps.iter().enumerate() {
         for (which, expectation) in step.expect.iter().enumerate() {
             let parts = [("body", &expectation.body), ("status", &expectation.status)];
@@ -335,33 +377,56 @@ pub fn parse(path: &Path, text: &str, validator: &jsonschema::Validator) -> Resu
                 .filter_map(|(part, matcher)| matcher.as_ref().map(|matcher| (part.to_owned(), matcher)))
                 .chain(headers.map(|(name, value)| (format!("headers/{}", crate::matcher::escape(name)), value)))
             {
-                if let Some((at, problem)) = operator_problem(matcher) {
-                    return Err(invalid(&format!("/steps/{index}/expect/{which}/{part}{at}"), problem));
+                for (inner, message) in operator_problems(matcher) {
+                    problems.push(at(&format!("/steps/{index}/expect/{which}/{part}{inner}"), message));
                 }
             }
         }
-        if let Some((at, name)) = undefined_placeholder(&contract, index) {
-            return Err(invalid(
-                &at,
-                format!("`{{{{{name}}}}}` is neither a built-in variable nor captured by an earlier step"),
-            ));
+        for (pointer, name, known) in undefined_placeholders(&contract, index) {
+            let hint = match crate::schema_error::closest(&name, &known) {
+                Some(near) => format!(" (did you mean `{{{{{near}}}}}`?)"),
+                None => String::new(),
+            };
+            let message =
+                format!("`{{{{{name}}}}}` is neither a built-in variable nor captured by an earlier step{hint}");
+            problems.push(at(&pointer, message));
         }
         if step.request.basic.is_some() && step.request.auth != AuthMode::Basic {
-            return Err(invalid(
-                &format!("/steps/{index}/request/basic"),
-                "`basic` needs `\"auth\": \"basic\"`".to_owned(),
-            ));
+            problems
+                .push(at(&format!("/steps/{index}/request/basic"), "`basic` needs `\"auth\": \"basic\"`".to_owned()));
         }
+    }
+    if !problems.is_empty() {
+        return Err(invalid(by_line(problems)));
     }
     Ok(LoadedContract { path: path.to_owned(), contract })
 }
 
-/// The first `{{name}}` of step `index` (its request and expectations, which are judged
+fn by_line(mut problems: Vec<Problem>) -> Vec<Problem> {
+    problems.sort_by_key(|problem| problem.line);
+    problems
+}
+
+/// Every expectation's `rule` (the format only says it looks like one), with its pointer.
+fn rule_ids(contract: &Value) -> impl Iterator<Item = (String, &str)> {
+    let steps = contract.get("steps").and_then(Value::as_array).into_iter().flatten().enumerate();
+    steps.flat_map(|(index, step)| {
+        let expectations = step.get("expect").and_then(Value::as_array).into_iter().flatten().enumerate();
+        expectations.filter_map(move |(which, expectation)| {
+            let id = expectation.get("rule")?.as_str()?;
+            Some((format!("/steps/{index}/expect/{which}/rule"), id))
+        })
+    })
+}
+
+/// Every `{{name}}` of step `index` (its request and expectations, which are judged
 /// before its own captures) that names no built-in variable and no capture of an
 /// earlier step: a misspelt name would otherwise become skipped checks.
-fn undefined_placeholder(contract: &Contract, index: usize) -> Option<(String, String)> {
+/// Each with the names it could have meant.
+fn undefined_placeholders(contract: &Contract, index: usize) -> Vec<(String, String, Vec<&str>)> {
     let captured: BTreeSet<&str> =
         contract.steps[..index].iter().flat_map(|step| step.capture.keys().map(String::as_str)).collect();
+    let known: Vec<&str> = crate::template::BUILTIN.iter().copied().chain(captured.iter().copied()).collect();
     let step = &contract.steps[index];
     let mut found = Vec::new();
     let request = serde_json::to_value(&step.request).unwrap_or_default();
@@ -370,7 +435,9 @@ fn undefined_placeholder(contract: &Contract, index: usize) -> Option<(String, S
     crate::template::placeholders(&expect, &format!("/steps/{index}/expect"), &mut found);
     found
         .into_iter()
-        .find(|(_, name)| !crate::template::BUILTIN.contains(&name.as_str()) && !captured.contains(name.as_str()))
+        .filter(|(_, name)| !known.contains(&name.as_str()))
+        .map(|(pointer, name)| (pointer, name, known.clone()))
+        .collect()
 }
 
 /// `steps[0].expect[1].rule` -> `/steps/0/expect/1/rule`.

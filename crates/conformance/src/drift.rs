@@ -4,8 +4,9 @@
 //! The baseline of a server's answers is the spec by default: only what departs from
 //! `openapi.json` and the model beyond the freedoms of PROFILE.md (`freedom::FIELDS`,
 //! the statuses the decider's violations may carry) is drift, so a conformant server
-//! shows none. Or it is an earlier recording of the same server (`xtask record`): then
-//! free values answered otherwise than recorded are reported too, as non-breaking.
+//! shows none. Or it is an earlier recording of the same server (`xtask record`,
+//! `drift --recording DIR`): then free values answered otherwise than recorded are
+//! reported too, as non-breaking.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -123,6 +124,36 @@ impl Found {
                 count,
             })
             .collect()
+    }
+}
+
+/// How much a drift run compared: the answers it judged (none between two descriptions)
+/// and the operations they, or the descriptions, hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Compared {
+    pub answers: usize,
+    pub operations: usize,
+}
+
+impl Compared {
+    /// The answers to operations of `spec`, and those operations.
+    pub fn answers(spec: &Spec, exchanges: &[Recorded]) -> Compared {
+        let known: Vec<&crate::openapi::Operation> = exchanges
+            .iter()
+            .filter_map(|exchange| spec.operation(exchange.request.method.as_str(), &exchange.request.path))
+            .collect();
+        let operations: BTreeSet<(&str, &str)> =
+            known.iter().map(|operation| (operation.method.as_str(), operation.template.as_str())).collect();
+        Compared { answers: known.len(), operations: operations.len() }
+    }
+
+    /// The operations either description holds.
+    pub fn specs(old: &Value, new: &Value) -> Compared {
+        let mut operations = BTreeSet::new();
+        for spec in [Spec::from_document(old), Spec::from_document(new)] {
+            operations.extend(spec.operations.into_iter().map(|operation| (operation.method, operation.template)));
+        }
+        Compared { answers: 0, operations: operations.len() }
     }
 }
 
@@ -440,24 +471,24 @@ fn schema_diff(
 }
 
 /// Exercises every operation on `target` with the standard contracts and compares the
-/// answers with the spec, beyond the profile's freedoms; with a `baseline` (a directory
+/// answers with the spec, beyond the profile's freedoms; with a `recording` (a directory
 /// of contracts `xtask record` wrote from the same server), replays those instead and
-/// also reports what changed since.
+/// also reports what changed since. Returns the drift and how much was compared.
 pub async fn server_drift(
     target: &crate::Target,
     contracts: &crate::ContractSource,
     client: reportcheck_client::ClientOptions,
     max_poll: Option<std::time::Duration>,
-    baseline: Option<&std::path::Path>,
+    recording: Option<&std::path::Path>,
     control: crate::RunControl,
-) -> Result<Vec<Drift>, crate::Error> {
-    let contracts = match baseline {
+) -> Result<(Vec<Drift>, Compared), crate::Error> {
+    let contracts = match recording {
         Some(dir) => crate::contract::load_dir(dir)?,
         None => contracts.load()?,
     };
-    if let Some(unrecorded) = baseline.and(contracts.iter().find(|loaded| loaded.contract.recorded.is_none())) {
+    if let Some(unrecorded) = recording.and(contracts.iter().find(|loaded| loaded.contract.recorded.is_none())) {
         return Err(crate::Error::Options(format!(
-            "{} is no recording: a baseline is a directory `cargo xtask record` wrote",
+            "{} is no recording: --recording is a directory `record` wrote",
             unrecorded.path.display()
         )));
     }
@@ -478,14 +509,14 @@ pub async fn server_drift(
         }
     }
     let mut drifts = analyze(&spec, &exchanges);
-    if baseline.is_some() {
+    if recording.is_some() {
         drifts.extend(against_recording(&spec, &observed, &failed));
     }
-    Ok(drifts)
+    Ok((drifts, Compared::answers(&spec, &exchanges)))
 }
 
-/// The readable report.
-pub fn text(drifts: &[Drift], against: &str) -> String {
+/// The readable report, ending with the totals.
+pub fn text(drifts: &[Drift], against: &str, compared: Compared) -> String {
     let mut out = format!("drift of {against}\n");
     for drift in drifts {
         let class = match drift.class {
@@ -503,9 +534,38 @@ pub fn text(drifts: &[Drift], against: &str) -> String {
         let _ = writeln!(out, "{:<40}expected: {}", "", drift.expected);
         let _ = writeln!(out, "{:<40}seen: {} ({}×)", "", drift.seen, drift.count);
     }
-    let breaking = drifts.iter().filter(|drift| drift.class == Class::Breaking).count();
-    let _ = writeln!(out, "{breaking} breaking, {} non-breaking", drifts.len() - breaking);
+    let totals = Totals::of(drifts, compared);
+    let over = match (compared.answers, totals.seen) {
+        (0, _) => format!(" over {} operations", compared.operations),
+        (answers, 0) => format!(" in {answers} answers to {} operations", compared.operations),
+        (answers, seen) => format!(", seen {seen} times in {answers} answers to {} operations", compared.operations),
+    };
+    let _ = writeln!(out, "{} breaking, {} non-breaking{over}", totals.breaking, totals.non_breaking);
     out
+}
+
+/// The counts of a drift run (`--json`'s `totals`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub breaking: usize,
+    pub non_breaking: usize,
+    /// Occurrences of all findings.
+    pub seen: usize,
+    pub answers: usize,
+    pub operations: usize,
+}
+
+impl Totals {
+    pub fn of(drifts: &[Drift], compared: Compared) -> Totals {
+        let breaking = drifts.iter().filter(|drift| drift.class == Class::Breaking).count();
+        Totals {
+            breaking,
+            non_breaking: drifts.len() - breaking,
+            seen: drifts.iter().map(|drift| drift.count).sum(),
+            answers: compared.answers,
+            operations: compared.operations,
+        }
+    }
 }
 
 /// 1 with breaking drift, else 0.

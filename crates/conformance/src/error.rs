@@ -5,9 +5,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A contract file is not valid: its path, line and the offending field.
-    #[error("{}:{line}: {field}: {message}", path.display())]
-    InvalidContract { path: PathBuf, line: usize, field: String, message: String },
+    /// Contract files that are not valid: every problem found, each with its file, line
+    /// and field.
+    #[error("{}", problem_list(problems))]
+    InvalidContract { problems: Vec<crate::contract::Problem> },
 
     #[error("cannot read {}: {source}", path.display())]
     Read {
@@ -51,6 +52,22 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// One problem on its line; several counted, then one per line (the first 50).
+fn problem_list(problems: &[crate::contract::Problem]) -> String {
+    const SHOWN: usize = 50;
+    if let [one] = problems {
+        return one.to_string();
+    }
+    let mut text = format!("{} problems in the contracts:", problems.len());
+    for problem in problems.iter().take(SHOWN) {
+        text.push_str(&format!("\n  {problem}"));
+    }
+    if problems.len() > SHOWN {
+        text.push_str(&format!("\n  ... and {} more", problems.len() - SHOWN));
+    }
+    text
 }
 
 impl Error {

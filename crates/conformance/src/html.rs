@@ -23,9 +23,9 @@ const COLUMNS: &[(&str, Belongs)] = &[
 
 /// The report as one HTML document. Every text in `report` is already redacted.
 pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String {
-    let tally = report.tally();
-    let (passed, failed, skipped) =
-        tally.values().fold((0, 0, 0), |(p, f, s), t| (p + t.passed, f + t.failed, s + t.skipped));
+    let totals = report.totals();
+    let (passed, failed, skipped) = (totals.passed, totals.failed, totals.skipped);
+    let known = if report.baseline.is_some() { format!(" ({} known)", totals.known) } else { String::new() };
     let verdict = match report.exit_code() {
         0 => "passed",
         1 => "failed",
@@ -38,7 +38,7 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
          <style>{STYLE}</style></head><body>\n<h1>reportcheck conformance: <span class=\"{verdict}\" id=\"verdict\">{verdict}</span></h1>\n\
          <dl id=\"run\"><dt>target</dt><dd id=\"target\">{}</dd><dt>seed</dt><dd id=\"seed\">{}</dd>\
          <dt>profile</dt><dd>{:?}</dd><dt>requests</dt><dd>{}</dd><dt>duration</dt><dd>{:.2} s</dd>\
-         <dt>checks</dt><dd id=\"totals\">{passed} passed, {failed} failed, {skipped} skipped</dd></dl>\n",
+         <dt>checks</dt><dd id=\"totals\">{passed} passed, {failed} failed{known}, {skipped} skipped</dd></dl>\n",
         escape(&report.target),
         report.seed,
         report.profile,
@@ -47,6 +47,9 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
     );
     if let Some(reason) = &report.stopped {
         let _ = writeln!(html, "<p id=\"stopped\" class=\"failed\">The run ended early: {}</p>", escape(reason));
+    }
+    if let Some(verdict) = report.baseline_verdict() {
+        let _ = writeln!(html, "<pre id=\"baseline\">{}</pre>", escape(report.baseline_lines(&verdict).trim()));
     }
     matrix(&mut html, report);
     failures(&mut html, report);
@@ -84,15 +87,13 @@ fn matrix(html: &mut String, report: &RunReport) {
         for (_, belongs) in COLUMNS {
             let tally =
                 checks.iter().filter(|check| belongs(&check.source)).fold(Tally::default(), |mut tally, check| {
-                    match check.outcome {
-                        Outcome::Passed => tally.passed += 1,
-                        Outcome::Failed(_) => tally.failed += 1,
-                        Outcome::Skipped { .. } => tally.skipped += 1,
-                    }
+                    tally.add(check, report.is_known(check));
                     tally
                 });
-            let class = if tally.failed > 0 {
+            let class = if tally.failed > tally.known {
                 "failed"
+            } else if tally.failed > 0 {
+                "known"
             } else if tally.passed > 0 {
                 "passed"
             } else {
@@ -119,7 +120,12 @@ fn failures(html: &mut String, report: &RunReport) {
     for check in &report.checks {
         let Outcome::Failed(failure) = &check.outcome else { continue };
         any = true;
-        let blocking = if report.blocks(check.rule) { "" } else { " (warning)" };
+        let blocking = match (report.blocks(check.rule), &report.baseline) {
+            (false, _) => " (warning)",
+            (true, None) => "",
+            (true, Some(_)) if report.is_known(check) => " (known)",
+            (true, Some(_)) => " (new)",
+        };
         let _ = write!(
             html,
             "<details class=\"failure\" data-rule=\"{rule}\"><summary>{rule}{blocking}: {source} — {name}</summary>\
@@ -234,7 +240,7 @@ fn escape(text: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}\
 table{border-collapse:collapse;margin-bottom:1rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}\
-td.failed,span.failed{background:#fdd;color:#900}td.passed,span.passed{background:#dfd;color:#060}td.none{color:#999}\
+td.failed,span.failed{background:#fdd;color:#900}td.known{background:#ffe9c2;color:#7a4b00}td.passed,span.passed{background:#dfd;color:#060}td.none{color:#999}\
 details.failure{border:1px solid #e99;margin:.5rem 0;padding:.5rem}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}\
 dl#run{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}.legend{color:#666;font-size:.9em}";
 
@@ -293,6 +299,7 @@ mod tests {
                 let reached = BTreeMap::from([(Class::op(Op::Create), 3)]);
                 crate::outcome::ClassCoverage::new(&map, &map[..2], &reached, true)
             }),
+            baseline: None,
         };
         let coverage =
             BTreeMap::from([(Rule::Upd2, Coverage { positive: vec!["x".to_owned()], ..Coverage::default() })]);

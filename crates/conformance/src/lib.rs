@@ -7,6 +7,7 @@
 //! answers the model predicts ([`property`]). Against the embedded reference server by
 //! default, or any server given its base URL and client credentials.
 
+pub mod baseline;
 pub mod checks;
 pub mod concurrency;
 pub mod contract;
@@ -26,6 +27,7 @@ pub mod proxy;
 pub mod record;
 pub mod redact;
 pub mod runner;
+mod schema_error;
 pub mod session;
 mod stream;
 pub mod template;
@@ -39,6 +41,7 @@ use futures_util::StreamExt as _;
 use reportcheck_client::{ClientOptions, Secret};
 use reportcheck_model::Rule;
 
+pub use baseline::Baseline;
 pub use contract::{Case, ContractSource, LoadedContract};
 pub use control::RunControl;
 pub use error::Error;
@@ -90,6 +93,8 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Requests started per second at most (gentle on production servers).
     pub rps: Option<f64>,
+    /// Known failures: accepted, and marked known in every output.
+    pub baseline: Option<Baseline>,
 }
 
 impl RunOptions {
@@ -114,6 +119,7 @@ impl RunOptions {
             control: RunControl::default(),
             concurrency: DEFAULT_CONCURRENCY,
             rps: None,
+            baseline: None,
         }
     }
 }
@@ -211,6 +217,7 @@ pub async fn run(options: RunOptions) -> Result<RunReport, Error> {
             let map = reportcheck_model::classes::map();
             outcome::ClassCoverage::new(&map, &reachable, &reached, options.fail_on_uncovered)
         }),
+        baseline: options.baseline.clone(),
     };
     report.totals = report.totals();
     Ok(report)
@@ -256,7 +263,7 @@ async fn run_checks(
         max_poll: options.max_poll,
     };
     let control = &options.control;
-    let mut stream = stream::RuleStream::new(control.clone(), options.profile);
+    let mut stream = stream::RuleStream::new(control.clone(), options.profile, options.baseline.clone());
     let selected: Vec<(&LoadedContract, bool)> =
         contracts.iter().filter_map(|contract| selection.contract(contract).map(|all| (contract, all))).collect();
     let run_concurrency = selection.rule_selected(Rule::Upd9);

@@ -29,7 +29,7 @@
 //!
 //! A `$free` or `$observed` value the server chose differently from its recorded one is
 //! no failure: [`diff_in`] reports it as an [`Observation`], which a run turns into a note
-//! (and `drift --baseline` into a non-breaking drift).
+//! (and `drift --recording` into a non-breaking drift).
 //! A freedom over sibling keys (`token-expiry`: `expires_in` and/or `expires_on`) is
 //! judged on the object that holds them.
 
@@ -132,24 +132,35 @@ pub fn free_argument(argument: &Value) -> Result<(Freedom, Option<&Value>), Stri
     Ok((freedom, observed))
 }
 
-/// The first operator in a matcher that cannot work (unknown, or a `$free` with a bad
+/// Every operator in a matcher that cannot work (unknown, or a `$free` with a bad
 /// freedom id): its JSON pointer within `value`, and why.
-pub fn operator_problem(value: &Value) -> Option<(String, String)> {
+pub fn operator_problems(value: &Value) -> Vec<(String, String)> {
     match value {
-        Value::Object(object) => object.iter().find_map(|(key, item)| {
-            let at = format!("/{}", escape(key));
-            if key.starts_with('$') && !OPERATORS.contains(&key.as_str()) {
-                return Some((at, format!("`{key}` is not a matcher operator (known: {})", OPERATORS.join(", "))));
-            }
-            if key == "$free" {
-                return free_argument(item).err().map(|problem| (at, problem));
-            }
-            operator_problem(item).map(|(inner, problem)| (format!("{at}{inner}"), problem))
-        }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
-            operator_problem(item).map(|(inner, problem)| (format!("/{index}{inner}"), problem))
-        }),
-        _ => None,
+        Value::Object(object) => object
+            .iter()
+            .flat_map(|(key, item)| {
+                let at = format!("/{}", escape(key));
+                if key.starts_with('$') && !OPERATORS.contains(&key.as_str()) {
+                    let hint = crate::schema_error::closest(key, OPERATORS)
+                        .map(|near| format!("did you mean `{near}`? "))
+                        .unwrap_or_default();
+                    let message = format!("`{key}` is not a matcher operator ({hint}known: {})", OPERATORS.join(", "));
+                    return vec![(at, message)];
+                }
+                if key == "$free" {
+                    return free_argument(item).err().map(|problem| (at, problem)).into_iter().collect();
+                }
+                operator_problems(item).into_iter().map(|(inner, problem)| (format!("{at}{inner}"), problem)).collect()
+            })
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(index, item)| {
+                operator_problems(item).into_iter().map(move |(inner, problem)| (format!("/{index}{inner}"), problem))
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -576,11 +587,14 @@ mod tests {
 
     #[test]
     fn bad_free_ids_are_found() {
-        assert_eq!(operator_problem(&json!({"a": [{"$free": "report-id"}]})), None);
-        let (at, problem) = operator_problem(&json!({"a": [1, {"$free": {"as": "nope"}}]})).expect("a problem");
+        assert_eq!(operator_problems(&json!({"a": [{"$free": "report-id"}]})), []);
+        let problems = operator_problems(&json!({"a": [1, {"$free": {"as": "nope"}}]}));
+        let [(at, problem)] = problems.as_slice() else { panic!("one problem: {problems:?}") };
         assert_eq!(at, "/a/1/$free");
         assert!(problem.contains("`nope` is not a freedom"), "{problem}");
-        assert_eq!(operator_problem(&json!({"$uuidish": true})).map(|(at, _)| at).as_deref(), Some("/$uuidish"));
+        let found: Vec<String> =
+            operator_problems(&json!({"$uuidish": true, "b": {"$codee": 1}})).into_iter().map(|(at, _)| at).collect();
+        assert_eq!(found, ["/$uuidish", "/b/$codee"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use reportcheck_model::Rule;
 use reportcheck_model::rules::Level;
 use serde::Serialize;
 
+use crate::baseline::{Baseline, BaselineVerdict};
 use crate::contract::Case;
 
 /// Where a check came from.
@@ -78,9 +79,9 @@ pub enum ProfileMode {
 }
 
 impl Check {
-    /// `source: name` with ids as `{id}`: the same from run to run (baselines use it).
+    /// What names the check from run to run (baselines list it): see [`crate::baseline::key`].
     pub fn key(&self) -> String {
-        stable(&format!("{}: {}", self.source, self.name))
+        crate::baseline::key(&self.source, &self.name)
     }
 
     /// A check that could not run because the caller's tenant is unknown (AUTH-4 failed).
@@ -100,10 +101,9 @@ impl Check {
 }
 
 /// Everything a run found. Its JSON form is described in `spec/result.schema.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RunReport {
     /// Things worth knowing that are no check: stale recordings.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     pub target: String,
     pub profile: ProfileMode,
@@ -112,26 +112,91 @@ pub struct RunReport {
     /// Requests in flight at most.
     pub concurrency: usize,
     /// Requests started per second at most, when limited.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rps: Option<f64>,
     /// When the run started (RFC 3339, UTC).
-    #[serde(serialize_with = "rfc3339")]
     pub started_at: SystemTime,
-    #[serde(serialize_with = "seconds")]
     pub duration: Duration,
     /// Why the run stopped before its end (a signal, the overall timeout), if it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     /// Reports the run created and could not delete (ids).
     pub left_behind: Vec<String>,
     /// How long each source (contract, property tests...) took, by its name.
-    #[serde(serialize_with = "seconds_map")]
     pub durations: BTreeMap<String, Duration>,
     pub totals: Totals,
     pub checks: Vec<Check>,
     /// The classes of the model's class map the run reached (none without property tests).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<ClassCoverage>,
+    /// The known failures the run accepts (`--baseline`).
+    pub baseline: Option<Baseline>,
+}
+
+/// The JSON result: the report's fields, each failed check marked `known` or not when
+/// the run has a baseline, and what the baseline did. Written by hand because a check's
+/// `known` depends on the report's baseline, which the check does not hold.
+impl Serialize for RunReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            notes: &'a [String],
+            target: &'a str,
+            profile: ProfileMode,
+            seed: u64,
+            requests: u64,
+            concurrency: usize,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            rps: Option<f64>,
+            /// RFC 3339, UTC.
+            started_at: String,
+            /// Seconds.
+            duration: f64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            stopped: Option<&'a str>,
+            left_behind: &'a [String],
+            /// Seconds per source.
+            durations: BTreeMap<&'a str, f64>,
+            totals: Totals,
+            checks: Vec<CheckJson<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            classes: Option<&'a ClassCoverage>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            baseline: Option<BaselineVerdict>,
+        }
+        #[derive(Serialize)]
+        struct CheckJson<'a> {
+            #[serde(flatten)]
+            check: &'a Check,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            known: Option<bool>,
+        }
+        let checks = self
+            .checks
+            .iter()
+            .map(|check| CheckJson {
+                check,
+                known: self.baseline.as_ref().filter(|_| check.is_failed()).map(|baseline| baseline.knows(check)),
+            })
+            .collect();
+        Json {
+            notes: &self.notes,
+            target: &self.target,
+            profile: self.profile,
+            seed: self.seed,
+            requests: self.requests,
+            concurrency: self.concurrency,
+            rps: self.rps,
+            started_at: format_time(self.started_at),
+            duration: self.duration.as_secs_f64(),
+            stopped: self.stopped.as_deref(),
+            left_behind: &self.left_behind,
+            durations: self.durations.iter().map(|(name, took)| (name.as_str(), took.as_secs_f64())).collect(),
+            totals: self.totals,
+            checks,
+            classes: self.classes.as_ref(),
+            baseline: self.baseline_verdict(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// How much of the class map a run reached.
@@ -244,18 +309,6 @@ impl ClassCoverage {
     }
 }
 
-fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64(duration.as_secs_f64())
-}
-
-fn seconds_map<S: serde::Serializer>(durations: &BTreeMap<String, Duration>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(durations.iter().map(|(name, duration)| (name, duration.as_secs_f64())))
-}
-
-fn rfc3339<S: serde::Serializer>(at: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format_time(*at))
-}
-
 /// `2026-05-07T10:11:12.345Z`.
 pub fn format_time(at: SystemTime) -> String {
     let at = time::OffsetDateTime::from(at);
@@ -268,6 +321,22 @@ pub struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Failed checks the baseline lists (counted in `failed` too).
+    pub known: usize,
+}
+
+impl Tally {
+    /// Counts `check`, `known` if the baseline lists it.
+    pub fn add(&mut self, check: &Check, known: bool) {
+        match check.outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed(_) => {
+                self.failed += 1;
+                self.known += usize::from(known);
+            }
+            Outcome::Skipped { .. } => self.skipped += 1,
+        }
+    }
 }
 
 /// Counts of a whole run.
@@ -281,20 +350,27 @@ pub struct Totals {
     pub blocking: usize,
     /// Failed checks of profile rules under `--profile documented`.
     pub warnings: usize,
+    /// Failed checks the baseline lists, which do not fail the run.
+    pub known: usize,
 }
 
-/// One rule's line of the summary.
+/// One rule's line of the summary: `known` when every failure is one the baseline lists.
 pub fn rule_line(rule: Rule, tally: Tally, blocks: bool) -> String {
-    let mark = if tally.failed > 0 {
-        if blocks { "FAIL" } else { "WARN" }
+    let mark = if tally.failed > 0 && !blocks {
+        "WARN"
+    } else if tally.failed > tally.known {
+        "FAIL"
+    } else if tally.failed > 0 {
+        "known"
     } else if tally.passed > 0 {
-        "ok  "
+        "ok"
     } else {
         "skip"
     };
+    // The rule's column gives way to a longer mark, so the counts stay aligned.
     format!(
-        "  {mark} {:<7} {:>4} passed {:>3} failed {:>3} skipped  {}",
-        rule.id(),
+        "  {:<12} {:>4} passed {:>3} failed {:>3} skipped  {}",
+        format!("{mark:<4} {}", rule.id()),
         tally.passed,
         tally.failed,
         tally.skipped,
@@ -332,6 +408,7 @@ impl RunReport {
             totals: Totals::default(),
             checks: Vec::new(),
             classes: None,
+            baseline: None,
         }
     }
 
@@ -345,9 +422,19 @@ impl RunReport {
         self.checks.iter().filter(|check| check.is_failed()).map(|check| check.rule).collect()
     }
 
-    /// Failed checks that fail the run.
+    /// Whether `check` is a failure the baseline lists.
+    pub fn is_known(&self, check: &Check) -> bool {
+        self.baseline.as_ref().is_some_and(|baseline| baseline.knows(check))
+    }
+
+    /// What the baseline did in this run, if the run has one.
+    pub fn baseline_verdict(&self) -> Option<BaselineVerdict> {
+        self.baseline.as_ref().map(|baseline| baseline.verdict(&self.checks))
+    }
+
+    /// Failed checks that fail the run: not warnings, not known.
     pub fn blocking_failures(&self) -> usize {
-        self.checks.iter().filter(|check| check.is_failed() && self.blocks(check.rule)).count()
+        self.checks.iter().filter(|check| check.is_failed() && self.blocks(check.rule) && !self.is_known(check)).count()
     }
 
     /// 0 when every selected check passed (or only warnings failed), 1 when a check
@@ -362,12 +449,7 @@ impl RunReport {
     pub fn tally(&self) -> BTreeMap<Rule, Tally> {
         let mut tally: BTreeMap<Rule, Tally> = BTreeMap::new();
         for check in &self.checks {
-            let entry = tally.entry(check.rule).or_default();
-            match check.outcome {
-                Outcome::Passed => entry.passed += 1,
-                Outcome::Failed(_) => entry.failed += 1,
-                Outcome::Skipped { .. } => entry.skipped += 1,
-            }
+            tally.entry(check.rule).or_default().add(check, self.is_known(check));
         }
         tally
     }
@@ -378,13 +460,15 @@ impl RunReport {
         for check in &self.checks {
             match check.outcome {
                 Outcome::Passed => totals.passed += 1,
-                Outcome::Failed(_) if self.blocks(check.rule) => {
-                    totals.failed += 1;
-                    totals.blocking += 1;
-                }
                 Outcome::Failed(_) => {
                     totals.failed += 1;
-                    totals.warnings += 1;
+                    if !self.blocks(check.rule) {
+                        totals.warnings += 1;
+                    } else if self.is_known(check) {
+                        totals.known += 1;
+                    } else {
+                        totals.blocking += 1;
+                    }
                 }
                 Outcome::Skipped { .. } => totals.skipped += 1,
             }
@@ -417,7 +501,12 @@ impl RunReport {
         let failures: Vec<&Check> = self.checks.iter().filter(|check| check.is_failed()).collect();
         for check in &failures {
             let Outcome::Failed(failure) = &check.outcome else { continue };
-            let level = if self.blocks(check.rule) { "failed" } else { "warning" };
+            let level = match (self.blocks(check.rule), &self.baseline) {
+                (false, _) => "warning",
+                (true, None) => "failed",
+                (true, Some(_)) if self.is_known(check) => "failed (known)",
+                (true, Some(_)) => "failed (new)",
+            };
             let _ = writeln!(out, "\n{} {level}: {} — {}", check.rule, check.source, check.name);
             let _ = writeln!(out, "  rule: {}", check.rule.summary());
             let _ = writeln!(out, "  {}", failure.message.replace('\n', "\n  "));
@@ -458,10 +547,14 @@ impl RunReport {
                 self.left_behind.join(", ")
             );
         }
+        if let Some(verdict) = self.baseline_verdict() {
+            out.push_str(&self.baseline_lines(&verdict));
+        }
         let totals = self.totals();
+        let known = if self.baseline.is_some() { format!(", {} known", totals.known) } else { String::new() };
         let _ = writeln!(
             out,
-            "\n{} passed, {} failed, {} skipped ({} blocking) in {:.2} s, {} requests ({} in flight at most{}), seed {}",
+            "\n{} passed, {} failed, {} skipped ({} blocking{known}) in {:.2} s, {} requests ({} in flight at most{}), seed {}",
             totals.passed,
             totals.failed,
             totals.skipped,
@@ -475,10 +568,44 @@ impl RunReport {
         out
     }
 
+    /// The summary's baseline paragraph: the counts, then each new failure, each fixed
+    /// entry and each entry this run did not check.
+    pub(crate) fn baseline_lines(&self, verdict: &BaselineVerdict) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!(
+            "\nbaseline: {} known failures accepted, {} new, {} fixed, {} not checked ({} entries)\n",
+            verdict.known,
+            verdict.new,
+            verdict.fixed.len(),
+            verdict.unchecked.len(),
+            verdict.entries
+        );
+        for check in self.checks.iter().filter(|check| check.is_failed() && !self.is_known(check)) {
+            let _ = writeln!(out, "  new:         {} {}", check.rule, check.key());
+        }
+        for entry in &verdict.fixed {
+            let _ = writeln!(
+                out,
+                "  fixed:       {} {} (passes now: remove it from the baseline)",
+                entry.rule, entry.check
+            );
+        }
+        for entry in &verdict.unchecked {
+            let _ = writeln!(
+                out,
+                "  not checked: {} {} (left out, skipped, or behind an earlier failure)",
+                entry.rule, entry.check
+            );
+        }
+        out
+    }
+
     /// JUnit XML: one test case per check, named with its rule ID, names unique and the
     /// same from run to run (ids replaced by `{id}`, repeats numbered). A warning (a
     /// profile rule under `--profile documented`) is no failure: it passes, with the
-    /// finding as a property and in its system-out.
+    /// finding as a property and in its system-out. A known failure (`--baseline`) is
+    /// skipped, "known failure" in its message and a `known-failure` property; a failure
+    /// the baseline does not list has a `new-failure` property.
     pub fn junit(&self) -> String {
         use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
         let timestamp = {
@@ -505,6 +632,7 @@ impl RunReport {
                 description
             };
             let mut warning = None;
+            let mut baseline = None;
             let status = match &check.outcome {
                 Outcome::Passed => TestCaseStatus::success(),
                 Outcome::Skipped { reason } => {
@@ -516,7 +644,17 @@ impl RunReport {
                     warning = Some(format!("warning: {}\n{}", failure.message, details(failure)));
                     TestCaseStatus::success()
                 }
+                // Accepted, so no failure a CI counts; skipped says it did not pass.
+                Outcome::Failed(failure) if self.is_known(check) => {
+                    baseline = Some(("known-failure", format!("{}\n{}", failure.message, details(failure))));
+                    let mut status = TestCaseStatus::skipped();
+                    status.set_message(format!("known failure (in the baseline): {}", failure.message));
+                    status
+                }
                 Outcome::Failed(failure) => {
+                    if self.baseline.is_some() {
+                        baseline = Some(("new-failure", String::new()));
+                    }
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status.set_message(failure.message.as_str());
                     status.set_type(check.rule.id());
@@ -533,6 +671,12 @@ impl RunReport {
             if let Some(warning) = warning {
                 case.properties.push(Property::new("warning", check.rule.id()));
                 case.set_system_out(warning);
+            }
+            if let Some((property, out)) = baseline {
+                case.properties.push(Property::new(property, check.rule.id()));
+                if !out.is_empty() {
+                    case.set_system_out(out);
+                }
             }
             let suite_name = stable(&check.source.to_string());
             suites

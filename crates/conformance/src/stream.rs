@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use reportcheck_model::Rule;
 
+use crate::baseline::Baseline;
 use crate::control::RunControl;
-use crate::outcome::{Check, Outcome, ProfileMode, Tally, rule_line};
+use crate::outcome::{Check, ProfileMode, Tally, rule_line};
 
 /// Rules every answer is checked against, whatever the contract.
 pub(crate) const IMPLICIT_RULES: &[Rule] = &[Rule::Sch1, Rule::Sch2, Rule::Sch3, Rule::Err1, Rule::Err3, Rule::Sec2];
@@ -15,6 +16,7 @@ pub(crate) const IMPLICIT_RULES: &[Rule] = &[Rule::Sch1, Rule::Sch2, Rule::Sch3,
 pub(crate) struct RuleStream {
     control: RunControl,
     profile: ProfileMode,
+    baseline: Option<Baseline>,
     /// How many unfinished sources may still report each rule.
     pending: BTreeMap<Rule, usize>,
     tally: BTreeMap<Rule, Tally>,
@@ -22,8 +24,15 @@ pub(crate) struct RuleStream {
 }
 
 impl RuleStream {
-    pub(crate) fn new(control: RunControl, profile: ProfileMode) -> RuleStream {
-        RuleStream { control, profile, pending: BTreeMap::new(), tally: BTreeMap::new(), printed: BTreeSet::new() }
+    pub(crate) fn new(control: RunControl, profile: ProfileMode, baseline: Option<Baseline>) -> RuleStream {
+        RuleStream {
+            control,
+            profile,
+            baseline,
+            pending: BTreeMap::new(),
+            tally: BTreeMap::new(),
+            printed: BTreeSet::new(),
+        }
     }
 
     /// A source that will report some of `rules`.
@@ -35,12 +44,8 @@ impl RuleStream {
 
     pub(crate) fn add(&mut self, checks: &[Check]) {
         for check in checks {
-            let entry = self.tally.entry(check.rule).or_default();
-            match check.outcome {
-                Outcome::Passed => entry.passed += 1,
-                Outcome::Failed(_) => entry.failed += 1,
-                Outcome::Skipped { .. } => entry.skipped += 1,
-            }
+            let known = self.baseline.as_ref().is_some_and(|baseline| baseline.knows(check));
+            self.tally.entry(check.rule).or_default().add(check, known);
         }
     }
 

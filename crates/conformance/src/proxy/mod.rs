@@ -186,6 +186,7 @@ impl Proxy {
             totals: Totals::default(),
             checks,
             classes: None,
+            baseline: None,
         };
         report.totals = report.totals();
         report

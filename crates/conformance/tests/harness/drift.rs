@@ -164,17 +164,21 @@ fn every_class_of_spec_change() {
 }
 
 async fn server_drift(config: Config) -> Vec<Drift> {
-    drift_since(config, None).await
+    drift_compared(config, None).await.0
 }
 
-async fn drift_since(config: Config, baseline: Option<&Path>) -> Vec<Drift> {
+async fn drift_since(config: Config, recording: Option<&Path>) -> Vec<Drift> {
+    drift_compared(config, recording).await.0
+}
+
+async fn drift_compared(config: Config, recording: Option<&Path>) -> (Vec<Drift>, drift::Compared) {
     let max_poll = Some(std::time::Duration::from_secs(2));
     drift::server_drift(
         &Target::Embedded(config),
         &ContractSource::Builtin,
         Default::default(),
         max_poll,
-        baseline,
+        recording,
         Default::default(),
     )
     .await
@@ -189,8 +193,18 @@ fn quick() -> Config {
 /// free is never drift.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conformant_server_shows_no_drift() {
-    let reference = server_drift(quick()).await;
+    let (reference, compared) = drift_compared(quick(), None).await;
     assert_eq!(reference, Vec::new(), "the reference server shows no drift");
+    // The totals say how much was compared, so "no drift" is never "nothing looked at".
+    assert!(compared.answers > 100 && compared.operations >= 9, "{compared:?}");
+    let text = drift::text(&reference, "the reference server", compared);
+    assert!(
+        text.ends_with(&format!(
+            "0 breaking, 0 non-breaking in {} answers to {} operations\n",
+            compared.answers, compared.operations
+        )),
+        "{text}"
+    );
     let variations = server_drift(Config { variations: Variations::all(), ..quick() }).await;
     assert_eq!(variations, Vec::new(), "a differently conformant server shows no drift");
 }
@@ -220,7 +234,7 @@ async fn drift_over_http() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_since_a_recording() {
     let server = reportcheck_server::spawn(quick()).await.expect("server");
-    let out = std::env::temp_dir().join(format!("reportcheck-drift-baseline-{}", std::process::id()));
+    let out = std::env::temp_dir().join(format!("reportcheck-drift-recording-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     reportcheck_conformance::record::record(reportcheck_conformance::record::RecordOptions {
         target: Target::Remote {
@@ -250,6 +264,6 @@ async fn drift_since_a_recording() {
     // Grouped: no two findings share their operation and place.
     let places: BTreeSet<(&str, &str)> = changed.iter().map(|d| (d.operation.as_str(), d.path.as_str())).collect();
     assert_eq!(places.len(), changed.len());
-    println!("{}", drift::text(&changed, "variations since a recording of the reference server"));
+    println!("{}", drift::text(&changed, "variations since a recording of the reference server", Default::default()));
     let _ = std::fs::remove_dir_all(out);
 }

@@ -3,6 +3,7 @@
 //! precisely, and never prints a secret. One binary.
 
 mod bad_contracts;
+mod baseline;
 mod drift;
 mod gateway;
 mod mutation;
