@@ -235,6 +235,9 @@ struct Found {
     reached: Option<(Vec<reportcheck_model::classes::Class>, BTreeMap<reportcheck_model::classes::Class, u32>)>,
 }
 
+/// Contracts selected to run, each with whether all its checks count.
+type Selected<'c> = Vec<(&'c LoadedContract, bool)>;
+
 /// The rules a contract can report under the selection.
 fn contract_rules(contract: &LoadedContract, all: bool, selection: &runner::Selection, mock: bool) -> Vec<Rule> {
     let mut rules: BTreeSet<Rule> = contract.rules();
@@ -315,7 +318,7 @@ async fn run_sources(
     // A contract that checks a tenant's list (LST-1) runs in the quiet phase, after all
     // else: another check creating in the same tenant between its steps could hide a
     // list served stale.
-    let (quiet, busy): (Vec<(&LoadedContract, bool)>, Vec<(&LoadedContract, bool)>) =
+    let (quiet, busy): (Selected<'_>, Selected<'_>) =
         selected.iter().partition(|(contract, _)| contract.rules().contains(&Rule::Lst1));
     let parallel = if options.fail_fast { 1 } else { busy.len().max(1) };
     let done = std::sync::atomic::AtomicUsize::new(0);
