@@ -235,9 +235,6 @@ struct Found {
     reached: Option<(Vec<reportcheck_model::classes::Class>, BTreeMap<reportcheck_model::classes::Class, u32>)>,
 }
 
-/// Contracts selected to run, each with whether all its checks count.
-type Selected<'c> = Vec<(&'c LoadedContract, bool)>;
-
 /// The rules a contract can report under the selection.
 fn contract_rules(contract: &LoadedContract, all: bool, selection: &runner::Selection, mock: bool) -> Vec<Rule> {
     let mut rules: BTreeSet<Rule> = contract.rules();
@@ -315,11 +312,10 @@ async fn run_sources(
     // (each works on its own reports), so they run side by side, their requests bounded by
     // the session's pace; inside each, the order stays. --fail-fast runs them one by one
     // to stop at the first failure.
-    // A contract that checks a tenant's list (LST-1) runs in the quiet phase, after all
-    // else: another check creating in the same tenant between its steps could hide a
-    // list served stale.
-    let (quiet, busy): (Selected<'_>, Selected<'_>) =
-        selected.iter().partition(|(contract, _)| contract.rules().contains(&Rule::Lst1));
+    // Contracts run side by side; the one order-sensitive check (a tenant list right
+    // after a write, which another writer could refresh) is the property tests' quiet
+    // phase.
+    let busy = selected;
     let parallel = if options.fail_fast { 1 } else { busy.len().max(1) };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = selected.len();
@@ -399,23 +395,6 @@ async fn run_sources(
     drop(runs);
     if let Some(err) = fatal {
         return Err(err);
-    }
-    // The quiet phase: one at a time, nothing else in flight.
-    for (contract, all_rules) in quiet {
-        if control.stop_reason().is_some() || (options.fail_fast && found.checks.iter().any(Check::is_failed)) {
-            stream.finished(contract_rules(contract, all_rules, selection, options.mock));
-            continue;
-        }
-        let started = Instant::now();
-        let run = pace::chain(runner::run_contract(session, spec, contract, selection, all_rules)).await;
-        match run {
-            Ok(run) => {
-                absorb(options, session, spec, selection, stream, found, (contract, all_rules, run, started.elapsed()))
-                    .await
-            }
-            Err(Error::Stopped(_)) => stream.finished(contract_rules(contract, all_rules, selection, options.mock)),
-            Err(err) => return Err(err),
-        }
     }
     // The quiet phase: what depends on nobody else writing, once nothing else is in flight.
     let properties = match properties {

@@ -103,7 +103,7 @@ faults! {
     ToggleResetsKind => "toggle-resets-kind", Upd6, Sequence, "a schedule toggle resets kind to the created one";
     ToggleKeepsVersion => "toggle-keeps-version", Upd7, Sequence, "a schedule toggle keeps the version";
     ListOmitsDisabled => "list-omits-disabled", Lst1, Sequence, "the tenant list leaves out disabled reports";
-    ListStaleUntilCreate => "list-stale-until-create", Lst1, Sequence, "the tenant list is a copy refreshed only by the tenant's next create";
+    ListStaleUntilCreate => "list-stale-until-create", Lst1, Quiet, "the tenant list is a copy refreshed only by the tenant's next create";
     RefusedPutAppliesKind => "refused-put-applies-kind", Upd2, Sequence, "a PUT refused for a fixed parameter still applies its kind and level";
     ShowSkusChangeAccepted => "show-skus-change-accepted", Upd2, FixedParameter, "a PUT changing show_skus alone is applied";
     HideZeroUsageChangeAccepted => "hide-zero-usage-change-accepted", Upd2, FixedParameter, "a PUT changing hide_zero_usage alone is applied";
@@ -160,6 +160,8 @@ pub enum FaultClass {
     Concurrency,
     /// For one kind of forged credential.
     Credentials,
+    /// Only while nothing else writes in the tenant (another writer hides it).
+    Quiet,
 }
 
 impl FaultClass {
@@ -175,6 +177,7 @@ impl FaultClass {
         FaultClass::Malformed,
         FaultClass::Concurrency,
         FaultClass::Credentials,
+        FaultClass::Quiet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -190,6 +193,7 @@ impl FaultClass {
             FaultClass::Malformed => "malformed",
             FaultClass::Concurrency => "concurrency",
             FaultClass::Credentials => "credentials",
+            FaultClass::Quiet => "quiet",
         }
     }
 }

@@ -44,6 +44,8 @@ pub enum Op {
         slot: usize,
         field: Option<&'static str>,
         form: reportcheck_model::classes::Form,
+        /// Read the report back at once (else a later read of the chain shows it).
+        verify: bool,
     },
     /// A PUT of `schedule.enabled` alone, flipping the known flag.
     Toggle {

@@ -239,10 +239,12 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
 /// the other once every other check is done (the run calls this last).
 pub async fn quiet(session: &Session, plan: Plan) -> Result<Checked, Error> {
     let Some(tenant) = session.a.tenant else { return Ok(Checked::default()) };
-    let mut executed = Vec::new();
-    for ops in reach::quiet(&ground(session, tenant)) {
-        executed.push(execute(session, tenant, &ops, None).await?);
-    }
+    let chains = reach::quiet(&ground(session, tenant));
+    let executed: Vec<Executed> =
+        futures_util::future::join_all(chains.iter().map(|ops| execute(session, tenant, ops, None)))
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
     let mut checked =
         Checked { checks: chain_checks(session, plan, "chains sent alone", &executed), ..Checked::default() };
     for executed in &executed {

@@ -82,29 +82,36 @@ pub fn plan(ground: &Ground) -> Vec<Vec<Op>> {
     for (index, (field, form)) in updates.iter().enumerate() {
         for row in 0..State::SCHEDULES.len() {
             let state = state_of_row(index, row);
-            let op = Op::Set { slot: 0, field: *field, form: *form };
+            let op = Op::Set { slot: 0, field: *field, form: *form, verify: false };
             match by_state.iter_mut().find(|(at, _)| *at == state) {
                 Some((_, ops)) => ops.push(op),
                 None => by_state.push((state, vec![op])),
             }
         }
     }
+    // The rows are not read back one by one (a row refused changes nothing, so one read
+    // at the end shows a change by any): fewer round trips over a slow network.
     for (state, rows) in &by_state {
         for rows in rows.chunks(ROWS_PER_CHAIN) {
-            chains.push(std::iter::once(create_in(ground, own, *state)).chain(rows.iter().cloned()).collect());
+            let create = std::iter::once(create_in(ground, own, *state));
+            chains.push(create.chain(rows.iter().cloned()).chain([Op::Get { slot: 0 }]).collect());
         }
     }
-    // Every operation on a report in each state combination.
+    // Every operation on a report in each state combination, two short chains each.
     for schedule in State::SCHEDULES {
         for flag in State::FLAGS {
             for action in State::ACTIONS {
+                let create = create_in(ground, own, [schedule, flag, action]);
+                // A read of its own, not the one after a refused write (whose finding the
+                // refusal's promise names).
                 chains.push(vec![
-                    create_in(ground, own, [schedule, flag, action]),
-                    // A read of its own, not the one after a refused write (whose finding
-                    // the refusal's promise names).
+                    create.clone(),
                     Op::Get { slot: 0 },
                     Op::Stored { slot: 0 },
                     Op::Delete { slot: 0, version: VersionPick::Stale },
+                ]);
+                chains.push(vec![
+                    create,
                     Op::Toggle { slot: 0 },
                     Op::Delete { slot: 0, version: VersionPick::Current },
                 ]);
@@ -116,15 +123,20 @@ pub fn plan(ground: &Ground) -> Vec<Vec<Op>> {
     for before in Before::ALL {
         let write = match before {
             Before::Created => None,
-            Before::Updated => {
-                Some(Op::Set { slot: 0, field: Some("/parameters/kind"), form: Form::Valid("usage_summary") })
-            }
+            Before::Updated => Some(Op::Set {
+                slot: 0,
+                field: Some("/parameters/kind"),
+                form: Form::Valid("usage_summary"),
+                verify: true,
+            }),
             Before::Toggled => Some(Op::Toggle { slot: 0 }),
-            Before::Refused => Some(Op::Set { slot: 0, field: Some("/parameters/level"), form: Form::EmptyString }),
+            Before::Refused => {
+                Some(Op::Set { slot: 0, field: Some("/parameters/level"), form: Form::EmptyString, verify: true })
+            }
         };
         let then = [
             Op::Get { slot: 0 },
-            Op::Set { slot: 0, field: Some("/parameters/level"), form: Form::Valid("all_customers") },
+            Op::Set { slot: 0, field: Some("/parameters/level"), form: Form::Valid("all_customers"), verify: true },
             Op::Toggle { slot: 0 },
             Op::Stored { slot: 0 },
             Op::Delete { slot: 0, version: VersionPick::Stale },
@@ -138,38 +150,36 @@ pub fn plan(ground: &Ground) -> Vec<Vec<Op>> {
     }
     // The second client on the first one's report, and on a child tenant's.
     let attempts = [Attempt::Get, Attempt::Put, Attempt::Delete, Attempt::Stored, Attempt::Download, Attempt::List];
-    let foreign = |ops: &mut Vec<Op>| {
+    // One chain per attempt, each on a report of its own.
+    let owners = std::iter::once(own).chain(ground.child);
+    for owner in owners {
         if ground.foreign {
-            ops.extend(attempts.map(|attempt| Op::Foreign { slot: 0, attempt }));
+            for attempt in attempts {
+                chains.push(vec![create_in(ground, owner, scheduled), Op::Foreign { slot: 0, attempt }]);
+            }
         }
-    };
-    let mut on_own = vec![create_in(ground, own, scheduled)];
-    foreign(&mut on_own);
-    on_own.push(Op::List);
-    chains.push(on_own);
+    }
+    chains.push(vec![create_in(ground, own, scheduled), Op::List]);
     if let Some(child) = ground.child {
-        let mut on_child = vec![
+        chains.push(vec![
             create_in(ground, child, scheduled),
-            Op::Set { slot: 0, field: Some("/parameters/kind"), form: Form::Valid("usage_current") },
-        ];
-        foreign(&mut on_child);
-        on_child.extend([Op::ListChild, Op::Delete { slot: 0, version: VersionPick::Current }]);
-        chains.push(on_child);
+            Op::Set { slot: 0, field: Some("/parameters/kind"), form: Form::Valid("usage_current"), verify: true },
+            Op::ListChild,
+            Op::Delete { slot: 0, version: VersionPick::Current },
+        ]);
     }
     chains
 }
 
-/// The chains whose verdict another writer in the same tenant could hide: each write
-/// followed by the tenant list (a list served from a cache that only a create refreshes
-/// passes while other checks create beside it). The run sends them alone, last.
+/// The chains whose verdict another writer in the same tenant could hide: a create and a
+/// delete, each followed by the tenant list (a list served from a cache that only a
+/// create refreshes passes while other checks create beside it). The run sends them
+/// last, with nothing else in flight; each works in its own tenant, so they go together.
 pub fn quiet(ground: &Ground) -> Vec<Vec<Op>> {
     let scheduled = [State::Once, State::Enabled, State::Save];
+    // Only a create and a delete change what a list holds.
     let mut chains = vec![vec![
         create_in(ground, ground.tenant, scheduled),
-        Op::List,
-        Op::Toggle { slot: 0 },
-        Op::List,
-        Op::Set { slot: 0, field: Some("/parameters/kind"), form: Form::Valid("usage_breakdown") },
         Op::List,
         Op::Delete { slot: 0, version: VersionPick::Current },
         Op::List,
