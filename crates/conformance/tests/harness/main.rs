@@ -9,4 +9,5 @@ mod gateway;
 mod mutation;
 mod outputs;
 mod record;
+mod reproduce;
 mod support;
