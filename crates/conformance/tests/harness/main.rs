@@ -10,4 +10,5 @@ mod mutation;
 mod outputs;
 mod proxy;
 mod record;
+mod reproduce;
 mod support;
