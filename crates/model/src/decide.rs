@@ -526,6 +526,17 @@ pub fn refused_whatever_the_state(today: Date, request: Request<'_>) -> Vec<Viol
     }
 }
 
+/// The refusals a server may answer `request` with when its state is not known: those
+/// of [`refused_whatever_the_state`], and for a request about a report, the report being
+/// unknown or another tenant's (404, or 403 for SEC-1).
+pub fn refusals_without_state(today: Date, request: Request<'_>) -> Vec<Violation> {
+    let mut refusals = refused_whatever_the_state(today, request);
+    if !matches!(request, Request::Create { .. } | Request::List { .. }) {
+        refusals.push(Violation::foreign_report(request.operation().unknown_report_rule()));
+    }
+    refusals
+}
+
 pub fn decide(known: &impl Known, caller: Caller, request: Request<'_>) -> Admissible {
     let operation = request.operation();
     let refused = |violations: Vec<Violation>| Admissible::only(Decision::Rejected(violations));

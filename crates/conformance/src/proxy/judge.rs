@@ -715,17 +715,12 @@ impl Judge {
                         // its body limit).
                         // A report the proxy does not know may be unknown or another
                         // tenant's on the server: those refusals are as conformant.
-                        let mut admitted = refused.clone();
-                        if target.is_some() {
-                            admitted.push(reportcheck_model::Violation::foreign_report(
-                                request.operation().unknown_report_rule(),
-                            ));
-                        }
-                        if !too_large && !Decision::Rejected(admitted).admits_status(exchanged.status) {
+                        let admitted = decide::refusals_without_state(today, request);
+                        if !too_large && !Decision::Rejected(admitted.clone()).admits_status(exchanged.status) {
                             let message = format!(
                                 "{}: expected {}, the server answered {}",
                                 first.message,
-                                decide::admitted_statuses(&refused),
+                                decide::admitted_statuses(&admitted),
                                 exchanged.status
                             );
                             let finding = self.finding(state, exchanged, body, Side::Server, first.rule, message);
