@@ -251,6 +251,18 @@ pub enum Request<'a> {
 }
 
 impl Request<'_> {
+    /// The report the request is about, when its path names one (well formed).
+    pub fn report_id(&self) -> Option<Id> {
+        match self {
+            Request::Get { id }
+            | Request::Update { id, .. }
+            | Request::Delete { id, .. }
+            | Request::Stored { id }
+            | Request::Download { id, .. } => id.parse().ok(),
+            Request::Create { .. } | Request::List { .. } => None,
+        }
+    }
+
     pub fn operation(&self) -> Operation {
         match self {
             Request::Create { .. } => Operation::CreateReport,

@@ -763,15 +763,7 @@ impl Store {
 
     /// The classes of the class map `request` falls in, with the write its report saw last.
     fn observe(&self, reports: &Reports, caller: Caller, request: Request<'_>) -> Observation {
-        let target = match request {
-            Request::Get { id }
-            | Request::Update { id, .. }
-            | Request::Delete { id, .. }
-            | Request::Stored { id }
-            | Request::Download { id, .. } => id.parse::<Id>().ok(),
-            Request::Create { .. } | Request::List { .. } => None,
-        };
-        let before = target.and_then(|id| reports.by_id.get(&id)).map(|entry| entry.before);
+        let before = request.report_id().and_then(|id| reports.by_id.get(&id)).map(|entry| entry.before);
         let known = Known { reports, fixture: &self.fixture, flat: false };
         classes::observe(&known, decide::Caller { tenant: caller.tenant_id, today: self.today() }, request, before)
     }

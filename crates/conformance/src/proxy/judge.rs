@@ -370,7 +370,7 @@ impl Judge {
         let Some(operation) = self.below_base(path).and_then(|below| Operation::find(method.as_str(), below)) else {
             return;
         };
-        let rule = operation_rule(operation);
+        let rule = operation.success_rule();
         let request = format!("{method} {}", state.redactor.text(path_and_query));
         self.report(
             &mut state,
@@ -437,7 +437,8 @@ impl Judge {
             Ok(body) => body,
             Err(problem) => {
                 let request = self.request_text(state, exchanged);
-                let rule = Operation::find(exchanged.method.as_str(), below).map_or(Rule::Sch1, operation_rule);
+                let rule =
+                    Operation::find(exchanged.method.as_str(), below).map_or(Rule::Sch1, Operation::success_rule);
                 self.report(
                     state,
                     Finding {
@@ -618,14 +619,7 @@ impl Judge {
             return;
         };
         let tenant = state.tokens.get(token).and_then(|client| state.tenants.get(client)).copied();
-        let target = match request {
-            Request::Get { id }
-            | Request::Update { id, .. }
-            | Request::Delete { id, .. }
-            | Request::Stored { id }
-            | Request::Download { id, .. } => id.parse::<Id>().ok(),
-            _ => None,
-        };
+        let target = request.report_id();
         let ticket = exchanged.ticket;
         // With state only where it is certain: the caller's own tenant, a report it knows
         // that no other write overlapped, and a body the server's limit did not stop.
@@ -739,7 +733,7 @@ impl Judge {
                             .collect::<BTreeSet<_>>()
                             .into_iter()
                             .collect();
-                        self.expect_status(state, exchanged, body, operation_rule(operation), &statuses);
+                        self.expect_status(state, exchanged, body, operation.success_rule(), &statuses);
                     }
                 }
             }
@@ -925,22 +919,6 @@ fn record(
 /// The tenant a create names, if its body says.
 fn rule_check_tenant(body: &[u8]) -> Option<Id> {
     serde_json::from_slice::<Value>(body).ok()?.pointer("/parameters/tenant_id")?.as_str()?.parse().ok()
-}
-
-/// The rule of an operation's accepted outcome, for what concerns the operation as a
-/// whole (its statuses, an answer that never came).
-fn operation_rule(operation: Operation) -> Rule {
-    match operation {
-        Operation::RequestTokens => Rule::Auth1,
-        Operation::FetchClient => Rule::Auth4,
-        Operation::CreateReport => Rule::Crt1,
-        Operation::FetchReport => Rule::Get1,
-        Operation::UpdateReport => Rule::Upd6,
-        Operation::DeleteReport => Rule::Del1,
-        Operation::FetchTenantReports => Rule::Lst1,
-        Operation::FetchStoredReports => Rule::Sto1,
-        Operation::DownloadStoredReport => Rule::Sto3,
-    }
 }
 
 /// What the judge found, by side.
