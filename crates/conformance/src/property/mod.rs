@@ -286,17 +286,7 @@ fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed]
             failed.entry(first.rule).or_insert_with(|| (Vec::new(), chain)).0.push(message);
         }
     }
-    let mut checks: Vec<Check> = exercised
-        .into_iter()
-        .filter(|(rule, _)| !failed.contains_key(rule))
-        .map(|(rule, case)| Check {
-            rule,
-            source: Source::Property,
-            name: format!("{} {what} ({case:?} cases)", executed.len()),
-            case,
-            outcome: Outcome::Passed,
-        })
-        .collect();
+    let mut checks = passed(exercised, |rule| failed.contains_key(&rule), &format!("{} {what}", executed.len()));
     for (rule, (messages, chain)) in failed {
         let mut message = messages[0].to_owned();
         if messages.len() > 1 {
@@ -357,6 +347,21 @@ fn runner(seed: u64, cases: u32) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes))
 }
 
+/// One passed check per rule and case `what` exercised, but for the rules it failed.
+fn passed(exercised: BTreeSet<(Rule, Case)>, failed: impl Fn(Rule) -> bool, what: &str) -> Vec<Check> {
+    exercised
+        .into_iter()
+        .filter(|(rule, _)| !failed(*rule))
+        .map(|(rule, case)| Check {
+            rule,
+            source: Source::Property,
+            name: format!("{what} ({case:?} cases)"),
+            case,
+            outcome: Outcome::Passed,
+        })
+        .collect()
+}
+
 fn checks(
     session: &Session,
     plan: Plan,
@@ -365,17 +370,7 @@ fn checks(
     failed: BTreeMap<Rule, Failed>,
 ) -> Vec<Check> {
     let Plan { cases, seed, .. } = plan;
-    let mut checks: Vec<Check> = exercised
-        .into_iter()
-        .filter(|(rule, _)| !failed.contains_key(rule))
-        .map(|(rule, case)| Check {
-            rule,
-            source: Source::Property,
-            name: format!("{cases} generated sequences ({case:?} cases)"),
-            case,
-            outcome: Outcome::Passed,
-        })
-        .collect();
+    let mut checks = passed(exercised, |rule| failed.contains_key(&rule), &format!("{cases} generated sequences"));
     for (rule, Failed { counterexample, sequences }) in failed {
         let Counterexample { length, finding, sent, minimal, candidates, rounds, reproduced } = counterexample;
         let shrunk = if minimal {

@@ -26,10 +26,6 @@ use crate::session::Session;
 const SAVE_BUDGET: Duration = Duration::from_secs(3);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
-/// The reference server's body limit: a body exactly at it and one byte over it are sent
-/// (any status below 500 is conformant for either).
-const BODY_LIMIT: usize = 64 * 1024;
-
 /// `Accept-Encoding` values a download is fetched with: none asked, gzip alone, and a
 /// browser's list.
 const CODINGS: &[&str] = &["identity", "gzip", "gzip, deflate, br"];
@@ -180,7 +176,7 @@ pub async fn malformed(session: &Session, tenant: Id) -> Result<Swept, Error> {
         paths.push((Method::PUT, format!("/reports/{}", report.id)));
     }
     // Every body to every path at once: each request stands alone.
-    let bodies = checks::malformed_bodies(&valid, BODY_LIMIT);
+    let bodies = checks::malformed_bodies(&valid, checks::BODY_LIMIT_READING);
     let sends = bodies
         .iter()
         .flat_map(|(name, body)| paths.iter().map(move |(method, path)| (name, body, method, path)))

@@ -279,10 +279,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 const QUOTED_BODY_CHARS: usize = 2000;
 
-/// A body this large may be refused with 413 whatever it holds (the reference server's
-/// limit; the profile names none, so the reading is the reference's).
-const BODY_LIMIT_READING: usize = 64 * 1024;
-
 fn quoted(redactor: &Redactor, body: &[u8]) -> String {
     let text = match serde_json::from_slice::<Value>(body) {
         Ok(json) => redactor.json(&json).to_string(),
@@ -634,7 +630,7 @@ impl Judge {
                         || state.deleted.contains(&id))
             }),
         };
-        let too_large = exchanged.status == 413 && exchanged.request_body.len() >= BODY_LIMIT_READING;
+        let too_large = exchanged.status == 413 && exchanged.request_body.len() >= checks::BODY_LIMIT_READING;
         match tenant.filter(|tenant| known(*tenant) && !too_large) {
             Some(tenant) => {
                 state.counts.with_state += 1;
