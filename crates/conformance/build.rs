@@ -1,12 +1,12 @@
-//! Compiles `contracts/*.json` into the harness (`contract::BUILTIN`), so that an
-//! installed binary runs the standard scenarios from any directory.
+//! Compiles this crate's `contracts/*.json` (the repository's `contracts` links here) into the
+//! harness (`contract::BUILTIN`), so that an installed binary runs the standard scenarios from any directory.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let dir = manifest.join("../../contracts");
+    let dir = manifest.join("contracts");
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("contracts/ is readable")

@@ -13,7 +13,7 @@ use crate::locate::line_of;
 use crate::matcher::operator_problems;
 
 /// The format's own JSON Schema.
-pub const CONTRACT_SCHEMA: &str = include_str!("../../../contracts/contract.schema.json");
+pub const CONTRACT_SCHEMA: &str = include_str!("../contracts/contract.schema.json");
 
 include!(concat!(env!("OUT_DIR"), "/builtin_contracts.rs"));
 

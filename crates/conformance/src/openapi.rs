@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::{Value, json};
 
 /// The API description this build checks against.
-pub const OPENAPI: &str = include_str!("../../../spec/openapi.json");
+pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// The SHA-256 of an API description's text, as recorded contracts store it.
 pub fn sha256_hex(text: &str) -> String {

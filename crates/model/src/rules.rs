@@ -133,7 +133,7 @@ mod tests {
     /// The catalogue and `PROFILE.md` name the same rules at the same levels.
     #[test]
     fn catalogue_matches_profile() {
-        let profile = include_str!("../../../spec/PROFILE.md");
+        let profile = include_str!("../PROFILE.md");
         let mut section_level = None;
         let mut seen = Vec::new();
         for line in profile.lines() {
