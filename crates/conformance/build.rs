@@ -1,5 +1,6 @@
-//! Compiles this crate's `contracts/*.json` (the repository's `contracts` links here) into the
-//! harness (`contract::BUILTIN`), so that an installed binary runs the standard scenarios from any directory.
+//! Compiles this crate's `contracts/*.json` (the repository's `contracts` links here)
+//! into the harness (`contract::BUILTIN`), so that an installed binary runs the standard
+//! scenarios from any directory.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
