@@ -96,3 +96,65 @@ fn unchanged_compares_only_what_the_rules_pin() {
         found.join("\n")
     );
 }
+
+/// Every `include_str!`/`include_bytes!` of a crate's sources names a file inside that
+/// crate (ARCHITECTURE.md: every crate but xtask is publishable; `.ci/run`'s `cargo
+/// package` is the whole proof, this names the line at once).
+#[test]
+fn crates_compile_in_only_their_own_files() {
+    let mut found = Vec::new();
+    for (path, text) in files("crates", "rs") {
+        let file = root().join(&path);
+        let Some(krate) = file.ancestors().find(|dir| dir.join("Cargo.toml").is_file()) else { continue };
+        if path.contains("/tests/") {
+            continue;
+        }
+        for (index, line) in text.lines().enumerate() {
+            for macro_name in ["include_str!(\"", "include_bytes!(\""] {
+                let Some(start) = line.find(macro_name) else { continue };
+                let argument = &line[start + macro_name.len()..];
+                let Some(end) = argument.find('"') else { continue };
+                let mut at = file.parent().expect("a file's directory").to_owned();
+                for part in Path::new(&argument[..end]).components() {
+                    match part {
+                        std::path::Component::ParentDir => {
+                            at.pop();
+                        }
+                        other => at.push(other),
+                    }
+                }
+                if !at.starts_with(krate) {
+                    found.push(format!("{path}:{}: {}", index + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a crate compiles in a file outside its directory, which its published package \
+         cannot hold; move the file into the crate (ARCHITECTURE.md, `.ci/`):\n{}",
+        found.join("\n")
+    );
+}
+
+/// `cargo binstall` finds the archives the release workflow uploads: the binstall URL
+/// of crates/cli/Cargo.toml spells the workflow's archive name.
+#[test]
+fn binstall_finds_the_release_archives() {
+    let read = |path: &str| std::fs::read_to_string(root().join(path)).expect("a tracked file");
+    let manifest = read("crates/cli/Cargo.toml");
+    let workflow = read(".github/workflows/release.yml");
+    for (file, text, expected) in [
+        ("crates/cli/Cargo.toml", &manifest, "{ name }-{ target }{ archive-suffix }"),
+        ("crates/cli/Cargo.toml", &manifest, "bin-dir = \"{ bin }{ binary-ext }\""),
+        (".github/workflows/release.yml", &workflow, "archive: $bin-$target"),
+        (".github/workflows/release.yml", &workflow, "bin: reportcheck"),
+        (".github/workflows/release.yml", &workflow, "zip: windows"),
+    ] {
+        assert!(
+            text.contains(expected),
+            "{file} no longer has `{expected}`: binstall's pkg-url and the release \
+             workflow's archives must name the same files (ARCHITECTURE.md, `.ci/`)"
+        );
+    }
+}
