@@ -49,12 +49,12 @@ impl RequestLog {
         Ok(RequestLog::new(path.display().to_string(), std::fs::File::create(path)?))
     }
 
-    fn write(&self, line: &serde_json::Value) -> u64 {
+    fn write(&self, line: &Line<'_>) -> u64 {
         let mut sink = self.sink.lock();
         sink.lines += 1;
         let number = sink.lines;
         if let Some(writer) = sink.writer.as_mut() {
-            let mut text = line.to_string();
+            let mut text = serde_json::to_string(line).unwrap_or_default();
             text.push('\n');
             if let Err(err) = writer.write_all(text.as_bytes()).and_then(|()| writer.flush()) {
                 eprintln!(
@@ -72,6 +72,19 @@ impl fmt::Debug for RequestLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestLog").field("name", &self.name).finish_non_exhaustive()
     }
+}
+
+/// One line of the log, its fields in this order.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    time: &'a str,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+    latency_ms: u64,
+    verdict: &'a str,
+    rule: Option<&'static str>,
+    faults: Vec<&'static str>,
 }
 
 /// What the server made of one request, gathered while it is answered.
@@ -145,16 +158,16 @@ pub async fn log_requests(State(store): State<Arc<Store>>, request: Request, nex
     let trace = trace.lock();
     let (verdict, rule) = verdict(&trace, status, named);
     let faults: Vec<&str> = trace.faults.iter().map(|fault| fault.name()).collect();
-    log.write(&serde_json::json!({
-        "time": time,
-        "method": method,
-        "path": path,
-        "status": status,
-        "latency_ms": u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-        "verdict": verdict,
-        "rule": rule.map(Rule::id),
-        "faults": faults,
-    }));
+    log.write(&Line {
+        time: &time,
+        method: &method,
+        path: &path,
+        status,
+        latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+        verdict: &verdict,
+        rule: rule.map(Rule::id),
+        faults,
+    });
     response
 }
 
