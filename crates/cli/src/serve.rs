@@ -74,8 +74,9 @@ pub struct Args {
     list_faults: bool,
     /// Answer this share of requests (0 to 1; the token endpoint included) 503 or 429
     /// with `Retry-After: 1` or `2` and an error body in the endpoint's format, without
-    /// applying them: a client's retry logic at work.
-    #[arg(long, value_name = "P", value_parser = probability)]
+    /// applying them: a client's retry logic at work. Not with --judge, whose proxy would
+    /// count the busy answers as the server's findings (ERR-3).
+    #[arg(long, value_name = "P", value_parser = probability, conflicts_with = "judge")]
     chaos: Option<f64>,
     /// Seed of --chaos and of --latency's jitter: the same seed and the same sequence of
     /// requests give the same answers (random without it, and printed at start).
