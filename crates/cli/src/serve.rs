@@ -88,7 +88,7 @@ pub struct Args {
     latency: Option<Latency>,
     /// Seconds an access token lives (the platform's: 7200); `expires_in` says so, and a
     /// request with an older token gets 401. 0 issues tokens that are expired at once.
-    #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(0..=MAX_TOKEN_TTL))]
     token_ttl: u64,
     /// Log every request to this file (emptied first; `-` for standard output) as JSON
     /// Lines: time, method, path, status, latency_ms, the rule verdict (`ok CRT-1`,
@@ -97,6 +97,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
 }
+
+/// A year: longer than any client test needs, and far from the clock's end.
+const MAX_TOKEN_TTL: u64 = 365 * 24 * 60 * 60;
 
 fn fault(name: &str) -> Result<Fault, String> {
     name.parse::<Fault>()
@@ -194,7 +197,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         if let Some(chaos) = chaos {
             println!(
                 "  chaos: {}% of requests answered 503 or 429 with Retry-After {}-{} s, not applied (--chaos-seed {})",
-                chaos.probability() * 100.0,
+                (chaos.probability() * 1000.0).round() / 10.0,
                 CHAOS_RETRY_AFTER.start(),
                 CHAOS_RETRY_AFTER.end(),
                 chaos.seed

@@ -280,6 +280,7 @@ fn the_serve_test_server_flags() {
         (&["--chaos=-0.1"], "not a probability between 0 and 1"),
         (&["--latency", "400-50"], "`MIN-MAX`"),
         (&["--token-ttl", "soon"], "invalid value"),
+        (&["--token-ttl", "99999999999"], "not in 0..=31536000"),
         (&["--chaos", "0.2", "--judge"], "cannot be used with"),
     ];
     for (args, reason) in refused {

@@ -174,7 +174,7 @@ impl Store {
             access_token.clone(),
             Grant {
                 caller: Caller { client_id: client.client_id, tenant_id: client.tenant_id },
-                expires_at: now + lifetime,
+                expires_at: now.checked_add(lifetime).unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600)),
             },
         );
         let unix_now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
