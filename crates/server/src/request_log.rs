@@ -30,13 +30,12 @@ pub struct RequestLog {
 
 struct Sink {
     writer: Option<Box<dyn Write + Send>>,
-    lines: u64,
 }
 
 impl RequestLog {
     /// A log into `writer`, called `name` in the one error message a write error gives.
     pub fn new(name: impl Into<String>, writer: impl Write + Send + 'static) -> RequestLog {
-        RequestLog { name: name.into(), sink: Mutex::new(Sink { writer: Some(Box::new(writer)), lines: 0 }) }
+        RequestLog { name: name.into(), sink: Mutex::new(Sink { writer: Some(Box::new(writer)) }) }
     }
 
     /// A log on standard output.
@@ -49,10 +48,8 @@ impl RequestLog {
         Ok(RequestLog::new(path.display().to_string(), std::fs::File::create(path)?))
     }
 
-    fn write(&self, line: &Line<'_>) -> u64 {
+    fn write(&self, line: &Line<'_>) {
         let mut sink = self.sink.lock();
-        sink.lines += 1;
-        let number = sink.lines;
         if let Some(writer) = sink.writer.as_mut() {
             let mut text = serde_json::to_string(line).unwrap_or_default();
             text.push('\n');
@@ -64,7 +61,6 @@ impl RequestLog {
                 sink.writer = None;
             }
         }
-        number
     }
 }
 
@@ -238,6 +234,40 @@ fn verdict(trace: &Trace, status: u16, named: Option<Rule>) -> (String, Option<R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer that always fails, counting the attempts.
+    struct Broken(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(std::io::Error::other("disk full"))
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_ends_the_log_once() {
+        let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let log = RequestLog::new("broken", Broken(Arc::clone(&attempts)));
+        let line = Line {
+            time: "t",
+            method: "GET",
+            path: "/api/2/reports",
+            status: 200,
+            latency_ms: 0,
+            verdict: "ok",
+            rule: None,
+            faults: Vec::new(),
+        };
+        for _ in 0..3 {
+            log.write(&line);
+        }
+        assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn the_path_keeps_only_a_numeric_version() {
