@@ -136,6 +136,16 @@ fn positive_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--list-faults`: one line per fault, its name, rule, class and what it does wrong.
+pub(crate) fn fault_table() -> String {
+    Fault::ALL
+        .iter()
+        .map(|fault| {
+            format!("{:<32} {:<7} {:<15} {}\n", fault.name(), fault.rule().id(), fault.class(), fault.description())
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Profile {
     Strict,
@@ -144,13 +154,7 @@ enum Profile {
 
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     if args.list_faults {
-        let lines: String = Fault::ALL
-            .iter()
-            .map(|fault| {
-                format!("{:<32} {:<7} {:<15} {}\n", fault.name(), fault.rule().id(), fault.class(), fault.description())
-            })
-            .collect();
-        crate::write_stdout(lines.as_bytes())?;
+        crate::write_stdout(fault_table().as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.list_mutants {

@@ -103,6 +103,11 @@ const CONFIG_CASES: &[(&str, &[&str], Result<&str, &str>)] = &[
     ("variations = false\n", &["serve"], Ok("variations: None")),
     ("variations = \"token-type-case\"\n", &["serve"], Ok("variations: Some(Variations({TokenTypeCase})")),
     ("json = \"out.json\"\n", &["drift"], Ok("json: Some(\"out.json\")")),
+    ("[serve]\nchaos = 0.25\nchaos-seed = 7\n", &["serve"], Ok("chaos: Some(0.25), chaos_seed: Some(7)")),
+    ("fault = [\"recipients-on-save\"]\n", &["serve"], Ok("fault: [RecipientsOnSave]")),
+    ("fault = [\"recipients-on-save\"]\n", &["conformance"], Ok("fault: [RecipientsOnSave]")),
+    ("[serve]\nchaos = 1.5\n", &["serve"], Err("reportcheck.toml: line 2: key `chaos`: invalid value '1.5'")),
+    ("[serve]\nlatency = \"9-3\"\n", &["serve"], Err("line 2: key `latency`: invalid value '9-3'")),
     ("[record]\nout = \"recorded\"\n", &["baseline", "--from", "r.json"], Ok("out: None")),
     (
         "out = \"recorded\"\n",
@@ -232,6 +237,73 @@ fn a_flag_name_means_the_same_in_every_command() {
     let differing: Vec<&str> =
         meanings.iter().filter(|(_, meanings)| meanings.len() > 1).map(|(long, _)| long.as_str()).collect();
     assert_eq!(differing, ["out"], "{meanings:#?}");
+}
+
+/// `serve` as a client maintainer's test server: its flags parse into what the server
+/// runs with, are in `--help`, and refuse what they cannot mean with a reason (exit 2).
+#[test]
+fn the_serve_test_server_flags() {
+    let parse = |args: &[&str]| {
+        Cli::try_parse_from(std::iter::once("reportcheck").chain(["serve"]).chain(args.iter().copied()))
+    };
+    let parsed = parse(&[
+        "--fault",
+        "recipients-on-save",
+        "--fault",
+        "bom-500",
+        "--chaos",
+        "0.3",
+        "--chaos-seed",
+        "7",
+        "--latency",
+        "50-400",
+        "--token-ttl",
+        "30",
+        "--log",
+        "-",
+    ])
+    .expect("parses");
+    let debug = format!("{:?}", parsed.command);
+    for wanted in [
+        "fault: [RecipientsOnSave, Bom500]",
+        "chaos: Some(0.3)",
+        "chaos_seed: Some(7)",
+        "latency: Some(Latency { min: 50ms, max: 400ms })",
+        "token_ttl: 30",
+        "log: Some(\"-\")",
+    ] {
+        assert!(debug.contains(wanted), "{wanted} not in {debug}");
+    }
+    let refused: &[(&[&str], &str)] = &[
+        (&["--fault", "no-such-fault"], "`reportcheck serve --list-faults` lists them"),
+        (&["--chaos", "1.5"], "not a probability between 0 and 1"),
+        (&["--chaos=-0.1"], "not a probability between 0 and 1"),
+        (&["--latency", "400-50"], "`MIN-MAX`"),
+        (&["--token-ttl", "soon"], "invalid value"),
+        (&["--token-ttl", "99999999999"], "not in 0..=31536000"),
+        (&["--chaos", "0.2", "--judge"], "cannot be used with"),
+    ];
+    for (args, reason) in refused {
+        let err = parse(args).expect_err("refused");
+        assert_eq!(err.exit_code(), 2, "{args:?}");
+        assert!(err.to_string().contains(reason), "{args:?}: {err}");
+    }
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let serve = command.find_subcommand_mut("serve").expect("serve");
+    let help = serve.render_long_help().to_string();
+    for flag in [
+        "--fault <NAME>",
+        "--list-faults",
+        "--chaos <P>",
+        "--chaos-seed <SEED>",
+        "--latency <MS>",
+        "--token-ttl <SECONDS>",
+        "--log <FILE>",
+        "JSON Lines",
+        "Retry-After",
+    ] {
+        assert!(help.contains(flag), "{flag} not in serve --help");
+    }
 }
 
 /// An API description in YAML reads as the same document as its JSON form, with or

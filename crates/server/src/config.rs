@@ -1,5 +1,6 @@
 //! How a reference server instance behaves where the profile leaves a choice.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reportcheck_model::Date;
@@ -7,6 +8,8 @@ use reportcheck_model::Date;
 use reportcheck_model::Freedom;
 
 use crate::fault::{Faults, Variations};
+use crate::request_log::RequestLog;
+use crate::traffic::{Chaos, Latency};
 
 /// The save delay of the save-delay variation: slow, but within a run's polling timeout.
 pub const SLOW_SAVE: Duration = Duration::from_millis(900);
@@ -40,6 +43,13 @@ pub struct Config {
     pub mutant: Option<crate::mutant::Mutant>,
     /// The rules whose claims the mutant negated, as it applied them.
     pub mutations: crate::mutant::MutationLog,
+    /// A share of requests answered 503 or 429 with `Retry-After`, not applied (`None`:
+    /// none; no rule's business, for client maintainers).
+    pub chaos: Option<Chaos>,
+    /// Each answer held back this long (`None`: at once).
+    pub latency: Option<Latency>,
+    /// One JSON line per request, with the rule verdict (`None`: no log).
+    pub log: Option<Arc<RequestLog>>,
 }
 
 /// How the server chooses among the outcomes the decider admits.
@@ -81,6 +91,9 @@ impl Default for Config {
             pick: Pick::Reference,
             mutant: None,
             mutations: crate::mutant::MutationLog::default(),
+            chaos: None,
+            latency: None,
+            log: None,
         }
     }
 }

@@ -4,6 +4,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reportcheck_model::{ErrorBody, Rule, TokenError, Violation};
 
+use crate::request_log::Named;
+
 /// A rejected request, rendered as JSON with the documented status.
 #[derive(Debug)]
 pub struct Failure {
@@ -50,7 +52,12 @@ impl From<Violation> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(*self.body)).into_response()
+        let rule = self.body.rule();
+        let mut response = (self.status, axum::Json(*self.body)).into_response();
+        if let Some(rule) = rule {
+            response.extensions_mut().insert(Named(rule));
+        }
+        response
     }
 }
 
@@ -69,7 +76,17 @@ impl TokenFailure {
 
 impl IntoResponse for TokenFailure {
     fn into_response(self) -> Response {
+        // A malformed token request breaks AUTH-1's form; refused credentials are AUTH-2's.
+        let rule = if self.status == StatusCode::BAD_REQUEST && self.body.error == "invalid_request" {
+            Rule::Auth1
+        } else {
+            Rule::Auth2
+        };
+        let busy = self.status.is_server_error() || self.status == StatusCode::TOO_MANY_REQUESTS;
         let mut response = (self.status, axum::Json(self.body)).into_response();
+        if !busy {
+            response.extensions_mut().insert(Named(rule));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
         }

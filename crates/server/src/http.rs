@@ -19,6 +19,7 @@ use crate::failure::{Failure, TokenFailure, ensure_json_errors};
 use crate::fault::Fault;
 use crate::reshape::reshape;
 use crate::store::{Caller, Store};
+use crate::traffic::Traffic;
 
 type Shared = State<Arc<Store>>;
 
@@ -27,6 +28,7 @@ pub fn router(store: Arc<Store>) -> Router {
     // Bodies are read up to 16 times the limit before the 413, so that a client still
     // sending a moderately oversized body gets the answer instead of a reset connection.
     let drain_limit = store.config().max_body_bytes.saturating_mul(16);
+    let traffic = Arc::new(Traffic::new(store.config().chaos, store.config().latency));
     Router::new()
         .route("/api/2/idp/token", post(token))
         .route("/api/2/clients", post(manage_clients))
@@ -39,12 +41,17 @@ pub fn router(store: Arc<Store>) -> Router {
         .fallback(|| async { Failure::not_found("no such endpoint", Rule::Err1) })
         .layer(DefaultBodyLimit::max(drain_limit))
         .layer(middleware::map_response(ensure_json_errors))
+        // Busy answers are shaped like every other answer (variations, faults).
+        .layer(middleware::from_fn_with_state(Arc::clone(&traffic), crate::traffic::chaos))
         .layer(middleware::from_fn_with_state(Arc::clone(&store), reshape))
+        .layer(middleware::from_fn_with_state(traffic, crate::traffic::delay))
+        .layer(middleware::from_fn_with_state(Arc::clone(&store), crate::request_log::log_requests))
         .with_state(store)
 }
 
 async fn token(State(store): Shared, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
     issue_token(&store, &headers, body).map_or_else(IntoResponse::into_response, |token| {
+        crate::request_log::accepted(Rule::Auth1);
         let mut response = Json(token).into_response();
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
@@ -96,7 +103,9 @@ fn issue_token(
 async fn client(State(store): Shared, headers: HeaderMap, Path(client_id): Path<String>) -> Result<Response, Failure> {
     let caller = clients_caller(&store, &headers)?;
     let client_id = parse_client_id(&client_id)?;
-    Ok(Json(store.client(caller, client_id)?).into_response())
+    let client = store.client(caller, client_id)?;
+    crate::request_log::accepted(Rule::Auth4);
+    Ok(Json(client).into_response())
 }
 
 /// CreateClient, UpdateClient, DeleteClient: documented, so answered as documented; no
@@ -206,11 +215,15 @@ async fn download(
 
 /// The malformed-input faults: a 500 for one kind of body each.
 fn malformed_fault(store: &Store, body: &[u8]) -> Result<(), Failure> {
-    let crash = (store.fault(Fault::DeepJson500) && nesting(body) > 1000)
-        || (store.fault(Fault::Bom500) && body.starts_with(b"\xef\xbb\xbf"))
-        || (store.fault(Fault::NonAscii500) && !body.is_ascii())
-        || (store.fault(Fault::HugeNumber500) && longest_digit_run(body) > 19)
-        || (store.fault(Fault::BodyAtLimit500) && body.len() == store.config().max_body_bytes);
+    if store.config().faults.is_empty() {
+        return Ok(());
+    }
+    // Each fault consulted only for its kind of body, so the request log names the one that acted.
+    let crash = (nesting(body) > 1000 && store.fault(Fault::DeepJson500))
+        || (body.starts_with(b"\xef\xbb\xbf") && store.fault(Fault::Bom500))
+        || (!body.is_ascii() && store.fault(Fault::NonAscii500))
+        || (longest_digit_run(body) > 19 && store.fault(Fault::HugeNumber500))
+        || (body.len() == store.config().max_body_bytes && store.fault(Fault::BodyAtLimit500));
     if crash { Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.")) } else { Ok(()) }
 }
 

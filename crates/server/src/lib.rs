@@ -14,9 +14,11 @@ mod fault;
 mod fixture;
 mod http;
 mod mutant;
+mod request_log;
 mod reshape;
 mod serve;
 mod store;
+mod traffic;
 
 use std::io;
 use std::net::SocketAddr;
@@ -27,10 +29,12 @@ pub use fault::{Fault, FaultClass, Faults, UnknownFault, Variations};
 pub use fixture::{ClientCredentials, Fixture, FixtureFile, Tenant};
 pub use http::router;
 pub use mutant::{Change, Mutant, MutationLog};
+pub use request_log::RequestLog;
 pub use store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+pub use traffic::{CHAOS_RETRY_AFTER, Chaos, InvalidLatency, InvalidProbability, Latency};
 
 /// A server running on the current tokio runtime. Dropping it stops the server.
 #[derive(Debug)]

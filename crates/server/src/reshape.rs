@@ -22,7 +22,7 @@ pub async fn reshape(State(store): State<Arc<Store>>, request: Request, next: Ne
     if config.faults.is_empty() && !config.variations.any() && config.pick == crate::config::Pick::Reference {
         return next.run(request).await;
     }
-    let fault = |fault: Fault| config.faults.contains(&fault);
+    let fault = |fault: Fault| store.fault(fault);
     let variation = |freedom: Freedom| config.variations.has(freedom);
     let token = request
         .headers()

@@ -38,7 +38,8 @@ pub struct Caller {
 #[derive(Debug)]
 struct Grant {
     caller: Caller,
-    expires_at: Instant,
+    /// On tokio's clock, so that tests on its paused clock can let a token expire.
+    expires_at: tokio::time::Instant,
 }
 
 #[derive(Debug, Default)]
@@ -132,7 +133,11 @@ impl Store {
 
     /// Whether the server runs with `fault`.
     pub fn fault(&self, fault: Fault) -> bool {
-        self.config.faults.contains(&fault)
+        let on = self.config.faults.contains(&fault);
+        if on {
+            crate::request_log::fault_consulted(fault);
+        }
+        on
     }
 
     /// The fixture's first client (tenant A), for the anonymous-access fault.
@@ -162,14 +167,14 @@ impl Store {
             })?;
         let access_token = random_token();
         let lifetime = self.config.token_lifetime;
-        let now = Instant::now();
+        let now = tokio::time::Instant::now();
         let mut tokens = self.tokens.lock();
         tokens.retain(|_, grant| grant.expires_at > now);
         tokens.insert(
             access_token.clone(),
             Grant {
                 caller: Caller { client_id: client.client_id, tenant_id: client.tenant_id },
-                expires_at: now + lifetime,
+                expires_at: now.checked_add(lifetime).unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600)),
             },
         );
         let unix_now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
@@ -206,7 +211,7 @@ impl Store {
         }
         let tokens = self.tokens.lock();
         match tokens.get(token) {
-            Some(grant) if grant.expires_at > Instant::now() => Ok(grant.caller),
+            Some(grant) if grant.expires_at > tokio::time::Instant::now() => Ok(grant.caller),
             Some(_) => Err(Failure::unauthenticated("the access token has expired")),
             None => Err(Failure::unauthenticated("the access token is not known")),
         }
@@ -250,6 +255,7 @@ impl Store {
     /// CRT-*: `POST /reports`, decided by the model, written under the lock it was
     /// decided under.
     pub fn create(&self, caller: Caller, content_type: Option<&str>, body: &[u8]) -> Result<Report, Failure> {
+        let (sent_type, sent_body) = (content_type, body);
         let content_type = if self.fault(Fault::CreateAnyMediaType) { Some(JSON) } else { content_type };
         let body =
             if self.fault(Fault::LaxCreateSchema) { strip_unknown_keys(body, CREATE_KEYS) } else { body.to_vec() };
@@ -259,6 +265,7 @@ impl Store {
         let excused_period = self.excused_period(&body);
         let request = Request::Create { content_type, body: &body };
         let mut reports = self.reports.write();
+        self.judge_for_log(&reports, caller, Request::Create { content_type: sent_type, body: sent_body });
         let negation = self.negation(&reports, caller, request);
         match self
             .decide_excusing(&reports, caller, request, &|violation| excused_period && violation.rule == Rule::Crt3)
@@ -293,6 +300,7 @@ impl Store {
     pub fn get(&self, caller: Caller, id: &str) -> Result<Report, Failure> {
         let reports = self.reports.read();
         let request = Request::Get { id };
+        self.judge_for_log(&reports, caller, request);
         let negation = self.negation(&reports, caller, request);
         match self.decide(&reports, caller, request) {
             Decision::Read(prediction) => {
@@ -325,9 +333,11 @@ impl Store {
 
     /// UPD-*: `PUT /reports/{id}`, decided and written under one write lock (UPD-9).
     pub fn update(&self, caller: Caller, id: &str, content_type: Option<&str>, body: &[u8]) -> Result<Report, Failure> {
+        let sent = Request::Update { id, content_type, body };
         let (content_type, body) = self.update_request(content_type, body);
         let request = Request::Update { id, content_type, body: &body };
         let mut reports = self.reports.write();
+        self.judge_for_log(&reports, caller, sent);
         let current = id.parse().ok().and_then(|id: Id| reports.by_id.get(&id)).map(|entry| entry.report.clone());
         let negation = self.negation(&reports, caller, request);
         let op = self.observe(&reports, caller, request).op;
@@ -516,10 +526,12 @@ impl Store {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<Report, Failure> {
+        let sent = Request::Update { id, content_type, body };
         let (content_type, body) = self.update_request(content_type, body);
         let request = Request::Update { id, content_type, body: &body };
         let updated = {
             let reports = self.reports.read();
+            self.judge_for_log(&reports, caller, sent);
             match self.decide(&reports, caller, request) {
                 Decision::Updated { put, prediction } => match reports.by_id.get(&prediction.report.id) {
                     Some(entry) => self.updated_report(&entry.report, &entry.created, &put, prediction),
@@ -565,6 +577,7 @@ impl Store {
     /// DEL-*: `DELETE /reports/{id}?version=...`.
     pub fn delete(&self, caller: Caller, id: &str, version: Option<&str>) -> Result<(), Failure> {
         let mut reports = self.reports.write();
+        self.judge_for_log(&reports, caller, Request::Delete { id, version });
         let current = id.parse().ok().and_then(|id: Id| reports.by_id.get(&id)).map(|entry| entry.report.version);
         let version = match version {
             None if self.fault(Fault::DeleteWithoutVersion) => current.map(|current| current.to_string()),
@@ -613,6 +626,7 @@ impl Store {
     pub fn list(&self, caller: Caller, tenant: &str) -> Result<UuidList, Failure> {
         let reports = self.reports.read();
         let request = Request::List { tenant };
+        self.judge_for_log(&reports, caller, request);
         let tenant = match self.decide(&reports, caller, request) {
             Decision::Listed { tenant } => tenant,
             Decision::Rejected(violations)
@@ -661,6 +675,7 @@ impl Store {
     pub fn stored(&self, caller: Caller, id: &str) -> Result<StoredReportList, Failure> {
         let mut reports = self.reports.write();
         let request = Request::Stored { id };
+        self.judge_for_log(&reports, caller, request);
         let (report, stored) = match self.decide(&reports, caller, request) {
             Decision::StoredListed { report, stored } => (report, stored),
             Decision::Rejected(violations)
@@ -697,6 +712,7 @@ impl Store {
     pub fn download(&self, caller: Caller, id: &str, stored_id: &str) -> Result<StoredFile, Failure> {
         let reports = self.reports.read();
         let request = Request::Download { id, stored_id };
+        self.judge_for_log(&reports, caller, request);
         let (report, stored_id) = match self.decide(&reports, caller, request) {
             Decision::Download { report, stored_id } => (report, stored_id),
             Decision::Rejected(violations)
@@ -733,6 +749,17 @@ impl Store {
     /// Whether the server runs with the variation for `freedom`.
     pub fn variation(&self, freedom: Freedom) -> bool {
         self.config.variations.has(freedom)
+    }
+
+    /// For the request log: the model's judgement of `request` as it arrived (before any
+    /// fault read it otherwise), over the state the server holds the lock on. Only while
+    /// a request is logged; the first judgement of a request is kept.
+    fn judge_for_log(&self, reports: &Reports, caller: Caller, request: Request<'_>) {
+        if crate::request_log::tracing() {
+            let known = Known { reports, fixture: &self.fixture, flat: false };
+            let caller = decide::Caller { tenant: caller.tenant_id, today: self.today() };
+            crate::request_log::decided(decide::decide(&known, caller, request));
+        }
     }
 
     /// The model's decision on `request`, with the faults that let a rejected request

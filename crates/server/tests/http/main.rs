@@ -9,4 +9,5 @@ mod fuzz;
 mod limits;
 mod rejections;
 mod support;
+mod traffic;
 mod variations;
