@@ -179,7 +179,9 @@ pub async fn run_contract(
     let mut observed = Vec::new();
     let context = matcher::Context { today: Some(session.today) };
     let mut vars = session.vars();
-    let mut implicit: BTreeMap<Rule, (usize, Vec<String>)> = BTreeMap::new();
+    // Per implicit rule: the answers judged, the problems, the first answer that broke it.
+    let mut implicit: BTreeMap<Rule, (usize, Vec<String>, Option<crate::outcome::Exchange>)> = BTreeMap::new();
+    let contract_started = Instant::now();
     let mut created: Vec<(Party, Value)> = Vec::new();
     let mut blocked: Option<String> = None;
     // The first failed check of the contract, and what failed after it.
@@ -211,6 +213,7 @@ pub async fn run_contract(
                 continue;
             }
         };
+        let step_started = Instant::now();
         let deadline = step.poll.map(|poll| {
             let timeout = Duration::from_millis(poll.timeout_ms);
             Instant::now() + selection.max_poll.map_or(timeout, |cap| cap.min(timeout))
@@ -254,8 +257,10 @@ pub async fn run_contract(
                         outcome: Outcome::Failed(Failure {
                             message: format!("no answer to {what}"),
                             request: Some(sent.text.clone()),
+                            actual: Some(format!("no answer: {what}")),
                             ..Failure::default()
                         }),
+                        duration: step_started.elapsed(),
                     });
                 }
                 blocked = Some(format!("an earlier step ({}) got no answer", step.name));
@@ -278,7 +283,13 @@ pub async fn run_contract(
             match result {
                 Err(problem) => entry.1.push(format!("{}: {}", step.name, session.redact(&problem))),
                 Ok(()) if leaked => entry.1.push(format!("{}: the error body echoes a token or secret", step.name)),
-                Ok(()) => {}
+                Ok(()) => continue,
+            }
+            if entry.2.is_none() {
+                entry.2 = Some(crate::outcome::Exchange {
+                    request: format!("{} ({})", sent.text, step.name),
+                    answer: show_response(session, &response, json.as_ref()),
+                });
             }
         }
         for (expectation, Evaluated { result, observations }) in results {
@@ -311,6 +322,7 @@ pub async fn run_contract(
                         name: step.name.clone(),
                         case: expectation.case(),
                         outcome: result.map_or_else(Outcome::Failed, |()| Outcome::Passed),
+                        duration: step_started.elapsed(),
                     });
                 }
             }
@@ -356,7 +368,7 @@ pub async fn run_contract(
         })
     });
     futures_util::future::join_all(removals).await.into_iter().collect::<Result<Vec<()>, Error>>()?;
-    for (rule, (count, problems)) in implicit {
+    for (rule, (count, problems, first)) in implicit {
         if !keep(rule) || count == 0 {
             continue;
         }
@@ -365,6 +377,7 @@ pub async fn run_contract(
         } else {
             Outcome::Failed(Failure {
                 message: format!("{} of {count} answers break it:\n{}", problems.len(), problems.join("\n")),
+                steps: first.into_iter().collect(),
                 ..Failure::default()
             })
         };
@@ -374,6 +387,7 @@ pub async fn run_contract(
             name: format!("every answer ({count})"),
             case: Case::Positive,
             outcome,
+            duration: contract_started.elapsed(),
         });
     }
     Ok(ContractRun { checks, exchanges, observed })
@@ -386,6 +400,7 @@ fn skipped(source: &Source, step: &Step, expectation: &Expectation, reason: &str
         name: step.name.clone(),
         case: expectation.case(),
         outcome: Outcome::Skipped { reason: reason.to_owned() },
+        duration: Duration::ZERO,
     }
 }
 
@@ -609,10 +624,12 @@ fn evaluate_into(
         request: Some(sent.text.clone()),
         expected: Some(expected_parts.join("\n")),
         actual: Some(show_response(session, response, json)),
+        ..Failure::default()
     })
 }
 
-fn show_response(session: &Session, response: &RawResponse, json: Option<&Value>) -> String {
+/// An answer as the outputs show it: status, content type, the redacted body (cut).
+pub(crate) fn show_response(session: &Session, response: &RawResponse, json: Option<&Value>) -> String {
     let body = match json {
         Some(json) => session.redact_json(json).to_string(),
         None => session.redact(&String::from_utf8_lossy(&response.body)),

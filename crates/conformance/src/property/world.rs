@@ -40,6 +40,9 @@ pub struct Sent {
     pub decision: Decision,
     /// The label of the report this request created (for captures).
     pub creates: Option<String>,
+    /// The answer as the outputs show it (status, content type, redacted body), for the
+    /// failure's numbered steps.
+    pub answer: Option<String>,
 }
 
 /// What a sequence knows and found.
@@ -191,7 +194,18 @@ impl<'s> World<'s> {
         self.judge(&admissible, &decision, status, answer.as_ref());
         let path = request.path.clone();
         let template = self.template(&path);
-        let sent = Sent { party, method: request.method, path, template, body, status, decision, creates: None };
+        let shown = crate::runner::show_response(self.session, &response, answer.as_ref());
+        let sent = Sent {
+            party,
+            method: request.method,
+            path,
+            template,
+            body,
+            status,
+            decision,
+            creates: None,
+            answer: Some(shown),
+        };
         let decision = sent.decision.clone();
         self.sent.push(sent);
         Ok((status, answer, decision))

@@ -200,11 +200,20 @@ async fn a_property_failure_replays_as_a_contract() {
         .unwrap_or_else(|| panic!("the property tests catch no-version-bump:\n{}", report.summary()));
     assert!(failure.message.contains("--seed 7"), "{}", failure.message);
     assert!(failure.message.contains("rounds sent side by side"), "{}", failure.message);
-    let replay = failure.request.expect("the replay");
+    let replay = failure.replay.clone().expect("the replay");
     assert!(replay.contains("curl -sS"), "{replay}");
     let start = replay.find('{').expect("a contract");
     let end = replay.find("\n\ncurl commands").expect("then curl");
     std::fs::write(empty.join("minimal.json"), &replay[start..end]).expect("write");
+    // The same sequence as numbered steps, each request with the answer it got: one per
+    // step of the contract, the last the departure's.
+    let contract: serde_json::Value = serde_json::from_str(&replay[start..end]).expect("the contract is JSON");
+    assert_eq!(failure.steps.len(), contract["steps"].as_array().map_or(0, Vec::len), "{:#?}", failure.steps);
+    for (step, sent) in failure.steps.iter().zip(contract["steps"].as_array().into_iter().flatten()) {
+        let method = sent["request"]["method"].as_str().unwrap_or_default();
+        assert!(step.request.starts_with(method), "{step:?}");
+        assert!(step.answer.get(..3).is_some_and(|status| status.parse::<u16>().is_ok()), "{step:?}");
+    }
 
     let replayed = run(RunOptions { contracts: empty.clone().into(), cases: 0, ..options(faulty) }).await;
     assert!(
