@@ -321,7 +321,7 @@ pub async fn run_contract(
                         source: source.clone(),
                         name: step.name.clone(),
                         case: expectation.case(),
-                        outcome: result.map_or_else(Outcome::Failed, |()| Outcome::Passed),
+                        outcome: result.map_or_else(|failure| Outcome::Failed(*failure), |()| Outcome::Passed),
                         duration: step_started.elapsed(),
                     });
                 }
@@ -497,7 +497,8 @@ fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> 
 /// One expectation against an answer: whether it holds, and the free values that
 /// depart from what was observed when recorded (where, what).
 struct Evaluated {
-    result: Result<(), Failure>,
+    /// A failure is boxed: it is large, and most expectations pass.
+    result: Result<(), Box<Failure>>,
     observations: Vec<(String, matcher::Observation)>,
 }
 
@@ -538,7 +539,7 @@ fn evaluate_into(
     sent: &Sent,
     context: matcher::Context,
     observations: &mut Vec<(String, matcher::Observation)>,
-) -> Result<(), Failure> {
+) -> Result<(), Box<Failure>> {
     let render = |value: &Value| template::render(value, vars).map_err(|template::Undefined(name)| name);
     let mut problems = Vec::new();
     let mut matched = |expected: &Value, actual: Option<&Value>, at: &dyn Fn(&str) -> String| {
@@ -619,13 +620,13 @@ fn evaluate_into(
     if problems.is_empty() {
         return Ok(());
     }
-    Err(Failure {
+    Err(Box::new(Failure {
         message: problems.join("\n"),
         request: Some(sent.text.clone()),
         expected: Some(expected_parts.join("\n")),
         actual: Some(show_response(session, response, json)),
         ..Failure::default()
-    })
+    }))
 }
 
 /// An answer as the outputs show it: status, content type, the redacted body (cut).

@@ -254,10 +254,11 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
     Ok(checked)
 }
 
-/// `future`'s output and how long it took.
+/// `future`'s output and how long it took. The future is boxed: the sweeps beside the
+/// sequences are large state machines, and a debug build's test thread has a small stack.
 async fn timed<T>(future: impl Future<Output = T>) -> (T, Duration) {
     let started = Instant::now();
-    let output = future.await;
+    let output = Box::pin(future).await;
     (output, started.elapsed())
 }
 
