@@ -46,21 +46,10 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
         },
         duration: started.elapsed(),
     };
+    let at_once = format!("one of {writers} PUTs sent at once");
     let shown = |request: &RawRequest, answer: Result<&RawResponse, &str>| {
-        let mut text = format!("{} {}{}", request.method, session.base_url, request.path);
-        if let Some(body) = request.body.as_deref() {
-            text.push_str(&format!("\n\n{}", String::from_utf8_lossy(body)));
-        }
-        if request.method == Method::PUT {
-            text.push_str(&format!("\n(one of {writers} PUTs sent at once)"));
-        }
-        let answer = match answer {
-            Ok(response) => {
-                crate::runner::show_response(session, response, serde_json::from_slice(&response.body).ok().as_ref())
-            }
-            Err(what) => format!("no answer: {what}"),
-        };
-        Exchange { request: session.redact(&text), answer }
+        let note = (request.method == Method::PUT).then_some(at_once.as_str());
+        crate::runner::show_exchange(session, request, answer, note)
     };
     let Some(tenant) = session.a.tenant else {
         return Ok(vec![Check::without_tenant(Rule::Upd9, Source::Concurrency, "parallel updates")]);

@@ -629,6 +629,33 @@ fn evaluate_into(
     }))
 }
 
+/// A request the harness built itself with the answer it got, as the outputs show it:
+/// the method, the URL, the headers it set and the body (cut), redacted; never the
+/// `Authorization` value (a forged token is made from the real one). `note` says what
+/// else the reader needs (which forged token, that the PUTs went at once).
+pub(crate) fn show_exchange(
+    session: &Session,
+    request: &RawRequest,
+    answer: Result<&RawResponse, &str>,
+    note: Option<&str>,
+) -> crate::outcome::Exchange {
+    let mut text = format!("{} {}{}", request.method, session.base_url, request.path);
+    for (name, value) in &request.headers {
+        text.push_str(&format!("\n{name}: {}", value.to_str().unwrap_or("?")));
+    }
+    if let Some(note) = note {
+        text.push_str(&format!("\n({note})"));
+    }
+    if let Some(body) = request.body.as_deref() {
+        text.push_str(&format!("\n\n{}", truncate(&String::from_utf8_lossy(body), 2000)));
+    }
+    let answer = match answer {
+        Ok(response) => show_response(session, response, serde_json::from_slice(&response.body).ok().as_ref()),
+        Err(what) => format!("no answer: {what}"),
+    };
+    crate::outcome::Exchange { request: session.redact(&text), answer }
+}
+
 /// An answer as the outputs show it: status, content type, the redacted body (cut).
 pub(crate) fn show_response(session: &Session, response: &RawResponse, json: Option<&Value>) -> String {
     let body = match json {

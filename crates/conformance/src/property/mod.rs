@@ -33,7 +33,7 @@ pub(crate) use self::world::Sent;
 use self::world::{Finding, World};
 use crate::contract::Case;
 use crate::error::Error;
-use crate::outcome::{Check, Failure, Outcome, Source};
+use crate::outcome::{Check, Exchange, Failure, Outcome, Source};
 use crate::session::{RECIPIENT, Session};
 
 /// How the property tests run.
@@ -342,6 +342,9 @@ fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed]
     checks
 }
 
+/// How many of a sweep's failing requests a failure shows (its message lists every finding).
+const SWEPT_STEPS: usize = 8;
+
 /// One check per rule a sweep exercised: failed with every finding, or passed.
 fn swept_checks(swept: &sweep::Swept, took: Duration) -> Vec<Check> {
     let mut by_rule: BTreeMap<Rule, (Vec<&'static str>, Vec<&str>)> = BTreeMap::new();
@@ -365,7 +368,15 @@ fn swept_checks(swept: &sweep::Swept, took: Duration) -> Vec<Check> {
             outcome: if problems.is_empty() {
                 Outcome::Passed
             } else {
-                Outcome::Failed(Failure { message: problems.join("\n"), ..Failure::default() })
+                // The first requests behind the findings, each with its answer.
+                let steps: Vec<Exchange> = swept
+                    .exchanges
+                    .iter()
+                    .filter(|(of, _)| *of == rule)
+                    .map(|(_, exchange)| exchange.clone())
+                    .take(SWEPT_STEPS)
+                    .collect();
+                Outcome::Failed(Failure { message: problems.join("\n"), steps, ..Failure::default() })
             },
             duration: took,
         })

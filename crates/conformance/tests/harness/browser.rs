@@ -26,6 +26,8 @@ const ROWS: &[(&[Fault], &[&str])] = &[
     (&[Fault::NoVersionBump], &["contracts", "property tests", "UPD-9 (parallel updates)"]),
     // UPD-9 alone: its overlapping PUTs as the steps.
     (&[Fault::RacyUpdates], &["UPD-9 (parallel updates)"]),
+    // A fixed sweep's failure (ERR-3's malformed bodies) with the requests that broke it.
+    (&[Fault::BadJsonIs500], &["contracts", "property tests"]),
 ];
 
 /// The flags Chromium runs with: headless, and nothing that reaches for the network
