@@ -657,17 +657,21 @@ pub(crate) fn show_exchange(
 }
 
 /// An answer as the outputs show it: status, content type, the redacted body (cut).
+/// A body that is no JSON is read only as far as it is shown (and a little further, so a
+/// secret across the cut is still redacted): a download of megabytes costs what its first
+/// 2000 characters do.
 pub(crate) fn show_response(session: &Session, response: &RawResponse, json: Option<&Value>) -> String {
+    const SHOWN: usize = 2000;
+    const READ: usize = SHOWN * 4 + 1024;
     let body = match json {
-        Some(json) => session.redact_json(json).to_string(),
-        None => session.redact(&String::from_utf8_lossy(&response.body)),
+        Some(json) => truncate(&session.redact_json(json).to_string(), SHOWN),
+        None if response.body.len() > READ => {
+            let head = session.redact(&String::from_utf8_lossy(&response.body[..READ]));
+            format!("{}… ({} bytes)", head.chars().take(SHOWN).collect::<String>(), response.body.len())
+        }
+        None => truncate(&session.redact(&String::from_utf8_lossy(&response.body)), SHOWN),
     };
-    format!(
-        "{} {}\n{}",
-        response.status.as_u16(),
-        response.content_type().unwrap_or("(no content type)"),
-        truncate(&body, 2000)
-    )
+    format!("{} {}\n{body}", response.status.as_u16(), response.content_type().unwrap_or("(no content type)"))
 }
 
 fn truncate(text: &str, limit: usize) -> String {

@@ -54,7 +54,14 @@ pub fn steps(session: &Session, sent: &[Sent]) -> Vec<Exchange> {
             if let Some(body) = &step.body {
                 request.push_str(&format!("\n\n{}", session.redact_json(body)));
             }
-            let answer = step.answer.clone().unwrap_or_else(|| step.status.to_string());
+            let answer = match &step.answer {
+                Some(response) => crate::runner::show_response(
+                    session,
+                    response,
+                    serde_json::from_slice(&response.body).ok().as_ref(),
+                ),
+                None => step.status.to_string(),
+            };
             Exchange { request: session.redact(&request), answer }
         })
         .collect()

@@ -40,9 +40,9 @@ pub struct Sent {
     pub decision: Decision,
     /// The label of the report this request created (for captures).
     pub creates: Option<String>,
-    /// The answer as the outputs show it (status, content type, redacted body), for the
-    /// failure's numbered steps.
-    pub answer: Option<String>,
+    /// The answer as it came (its body shared, not copied), shown redacted only when the
+    /// sequence fails (a failure's numbered steps).
+    pub answer: Option<reportcheck_client::RawResponse>,
 }
 
 /// What a sequence knows and found.
@@ -194,7 +194,6 @@ impl<'s> World<'s> {
         self.judge(&admissible, &decision, status, answer.as_ref());
         let path = request.path.clone();
         let template = self.template(&path);
-        let shown = crate::runner::show_response(self.session, &response, answer.as_ref());
         let sent = Sent {
             party,
             method: request.method,
@@ -204,7 +203,7 @@ impl<'s> World<'s> {
             status,
             decision,
             creates: None,
-            answer: Some(shown),
+            answer: Some(response),
         };
         let decision = sent.decision.clone();
         self.sent.push(sent);
