@@ -679,7 +679,9 @@ impl RunReport {
     }
 
     /// JUnit XML: one test case per check, named with its rule ID, names unique and the
-    /// same from run to run (ids replaced by `{id}`, repeats numbered). A warning (a
+    /// same from run to run (ids replaced by `{id}`, repeats numbered), with the check's
+    /// `time` and the properties `rule`, `seed` and `source` (the contract file, property
+    /// tests, concurrency (UPD-9), ...). A warning (a
     /// profile rule under `--profile documented`) is no failure: it passes, with the
     /// finding as a property and in its system-out. A known failure (`--baseline`) is
     /// skipped, "known failure" in its message and a `known-failure` property; a failure
