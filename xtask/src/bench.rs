@@ -319,7 +319,7 @@ fn counterexamples(report: &reportcheck_conformance::RunReport) -> Vec<String> {
         .iter()
         .filter_map(|check| match (&check.source, &check.outcome) {
             (Source::Property, Outcome::Failed(failure)) => {
-                let contract = failure.request.as_deref().and_then(|text| text.split("\n\ncurl commands").next());
+                let contract = failure.replay.as_deref().and_then(|text| text.split("\n\ncurl commands").next());
                 Some(stable(&format!("{} {}: {}", check.rule, check.name, contract.unwrap_or_default())))
             }
             _ => None,

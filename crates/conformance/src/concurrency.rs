@@ -2,7 +2,9 @@
 //! a search for lost or torn updates, at several degrees of overlap (a server may
 //! serialise two writers and lose updates only under many).
 
-use reportcheck_client::RawRequest;
+use std::time::Instant;
+
+use reportcheck_client::{RawRequest, RawResponse};
 use reportcheck_model::decide::{self, Admissible, Caller, Decision, Request};
 use reportcheck_model::{Kind, Level, Prediction, Report, Rule, rule_check};
 use reqwest::Method;
@@ -11,7 +13,7 @@ use serde_json::{Value, json};
 use crate::contract::Case;
 use crate::error::Error;
 use crate::known::OwnReport;
-use crate::outcome::{Check, Failure, Outcome, Source};
+use crate::outcome::{Check, Exchange, Failure, Outcome, Source};
 use crate::session::{RECIPIENT, Session};
 
 /// How many PUTs overlap, one round (and one report) per degree.
@@ -30,34 +32,47 @@ pub async fn check(session: &Session) -> Result<Vec<Check>, Error> {
 
 /// One round: `writers` PUTs to one fresh report at once.
 async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error> {
-    let check = |name: &str, case: Case, problem: Option<String>| Check {
+    let started = Instant::now();
+    // Every request of the round with its answer, in the order sent (the PUTs at once).
+    let mut steps: Vec<Exchange> = Vec::new();
+    let check = |name: &str, case: Case, problem: Option<String>, steps: &[Exchange]| Check {
         rule: Rule::Upd9,
         source: Source::Concurrency,
         name: format!("{writers} overlapping PUTs: {name}"),
         case,
         outcome: match problem {
             None => Outcome::Passed,
-            Some(message) => Outcome::Failed(Failure { message, ..Failure::default() }),
+            Some(message) => Outcome::Failed(Failure { message, steps: steps.to_vec(), ..Failure::default() }),
         },
+        duration: started.elapsed(),
+    };
+    let at_once = format!("one of {writers} PUTs sent at once");
+    let shown = |request: &RawRequest, answer: Result<&RawResponse, &str>| {
+        let note = (request.method == Method::PUT).then_some(at_once.as_str());
+        crate::runner::show_exchange(session, request, answer, note)
     };
     let Some(tenant) = session.a.tenant else {
         return Ok(vec![Check::without_tenant(Rule::Upd9, Source::Concurrency, "parallel updates")]);
     };
     let body = json!({"recipients": [RECIPIENT], "result_action": "send", "schedule": {"type": "monthly"},
         "parameters": {"tenant_id": tenant, "kind": "usage_summary", "level": "accounts", "formats": ["csv"]}});
-    let created = match session.send(&session.a, &RawRequest::new(Method::POST, "/reports").json(&body)).await {
+    let create = RawRequest::new(Method::POST, "/reports").json(&body);
+    let created = match session.send(&session.a, &create).await {
         Ok(created) => created,
         Err(Error::Unanswered(what)) => {
-            return Ok(vec![check("parallel updates", Case::Positive, Some(format!("no answer to {what}")))]);
+            steps.push(shown(&create, Err(&what)));
+            return Ok(vec![check("parallel updates", Case::Positive, Some(format!("no answer to {what}")), &steps)]);
         }
         Err(err) => return Err(err),
     };
+    steps.push(shown(&create, Ok(&created)));
     let Some(report) = serde_json::from_slice::<Value>(&created.body).ok().filter(|_| created.status.is_success())
     else {
         return Ok(vec![check(
             "parallel updates",
             Case::Positive,
             Some(format!("the report to update could not be created: {}", created.status)),
+            &steps,
         )]);
     };
     let Ok(created) = serde_json::from_value::<Report>(report.clone()) else {
@@ -66,6 +81,7 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
             "parallel updates",
             Case::Positive,
             Some("the created report is not a report".to_owned()),
+            &steps,
         )]);
     };
     let path = format!("/reports/{}", created.id);
@@ -94,15 +110,17 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
     let mut accepted: Vec<(i64, Value)> = Vec::new();
     let mut problems = Vec::new();
     let mut mix_problems = Vec::new();
-    for ((admissible, body), answer) in writes.iter().zip(answers) {
+    for (((admissible, body), answer), request) in writes.iter().zip(answers).zip(&requests) {
         let answer = match answer {
             Ok(answer) => answer,
             Err(Error::Unanswered(what)) => {
+                steps.push(shown(request, Err(&what)));
                 problems.push(format!("no answer to {what}"));
                 continue;
             }
             Err(err) => return Err(err),
         };
+        steps.push(shown(request, Ok(&answer)));
         let status = answer.status.as_u16();
         let decision = admissible.follow(status);
         let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
@@ -129,10 +147,18 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
         "the valid PUTs each get their own version",
         Case::Positive,
         (!problems.is_empty()).then(|| problems.join("\n")),
+        &steps,
     )];
-    let (current, unanswered) = match session.send(&session.a, &RawRequest::new(Method::GET, path.clone())).await {
-        Ok(current) => (serde_json::from_slice::<Report>(&current.body).ok(), None),
-        Err(Error::Unanswered(what)) => (None, Some(format!("no answer to {what}"))),
+    let read = RawRequest::new(Method::GET, path.clone());
+    let (current, unanswered) = match session.send(&session.a, &read).await {
+        Ok(current) => {
+            steps.push(shown(&read, Ok(&current)));
+            (serde_json::from_slice::<Report>(&current.body).ok(), None)
+        }
+        Err(Error::Unanswered(what)) => {
+            steps.push(shown(&read, Err(&what)));
+            (None, Some(format!("no answer to {what}")))
+        }
         Err(err) => return Err(err),
     };
     // The last accepted PUT in version order. Where versions tie (already a failure
@@ -178,12 +204,13 @@ async fn check_at(session: &Session, writers: usize) -> Result<Vec<Check>, Error
     });
     // Without the final state there is nothing to compare: the lost answer is the finding.
     let final_problem = unanswered.or(final_problem);
-    results.push(check("the final state equals the last accepted PUT", Case::Positive, final_problem));
+    results.push(check("the final state equals the last accepted PUT", Case::Positive, final_problem, &steps));
     mix_problems.extend(refused_left);
     results.push(check(
         "PUTs refused amid the parallel writes change nothing",
         Case::Negative,
         (!mix_problems.is_empty()).then(|| mix_problems.join("\n")),
+        &steps,
     ));
     session.remove(&session.a, &report).await?;
     Ok(results)

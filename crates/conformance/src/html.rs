@@ -1,6 +1,8 @@
 //! The HTML report: one self-contained file (no script, no stylesheet or font from the
-//! network) with the verdict matrix by rule and source, every failure expandable with its
-//! redacted request, expectation and answer, the coverage table, and the target and seed.
+//! network). Failures come first, expanded, each with its rule's text, every request
+//! with its answer as numbered steps (redacted), the expectation and a property
+//! failure's replay; then the verdict matrix by rule and source, whose red cells link to
+//! their failures; the claims, the coverage table, and the target and seed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -51,8 +53,9 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
     if let Some(verdict) = report.baseline_verdict() {
         let _ = writeln!(html, "<pre id=\"baseline\">{}</pre>", escape(report.baseline_lines(&verdict).trim()));
     }
-    matrix(&mut html, report);
-    failures(&mut html, report);
+    let anchors = anchors(report);
+    failures(&mut html, report, &anchors);
+    matrix(&mut html, report, &anchors);
     claims(&mut html);
     coverage_table(&mut html, coverage);
     if let Some(classes) = &report.classes {
@@ -69,27 +72,46 @@ pub fn render(report: &RunReport, coverage: &BTreeMap<Rule, Coverage>) -> String
     html
 }
 
-fn matrix(html: &mut String, report: &RunReport) {
-    html.push_str("<h2>Verdicts by rule and source</h2>\n<table id=\"matrix\"><thead><tr><th>rule</th><th>level</th>");
+/// The anchor of each failed check, by its index in `report.checks`: `failure-1`, ... in
+/// the order the failures section lists them.
+fn anchors(report: &RunReport) -> BTreeMap<usize, String> {
+    report
+        .checks
+        .iter()
+        .enumerate()
+        .filter(|(_, check)| check.is_failed())
+        .enumerate()
+        .map(|(number, (index, _))| (index, format!("failure-{}", number + 1)))
+        .collect()
+}
+
+fn matrix(html: &mut String, report: &RunReport, anchors: &BTreeMap<usize, String>) {
+    html.push_str(
+        "<h2>Verdicts by rule and source</h2>\n<table id=\"matrix\"><thead><tr><th>rule</th><th>level</th><th>text</th>",
+    );
     for (column, _) in COLUMNS {
         let _ = write!(html, "<th>{column}</th>");
     }
     html.push_str("</tr></thead><tbody>\n");
     for rule in Rule::ALL {
-        let checks: Vec<&Check> = report.checks.iter().filter(|check| check.rule == *rule).collect();
         let _ = write!(
             html,
-            "<tr id=\"rule-{id}\"><th title=\"{summary}\">{id}</th><td>{level}</td>",
+            "<tr id=\"rule-{id}\"><th>{id}</th><td>{level}</td><td class=\"rule-text\">{summary}</td>",
             id = rule.id(),
             summary = escape(rule.summary()),
             level = rule.level().as_str()
         );
         for (_, belongs) in COLUMNS {
-            let tally =
-                checks.iter().filter(|check| belongs(&check.source)).fold(Tally::default(), |mut tally, check| {
-                    tally.add(check, report.is_known(check));
-                    tally
-                });
+            let checks: Vec<(usize, &Check)> = report
+                .checks
+                .iter()
+                .enumerate()
+                .filter(|(_, check)| check.rule == *rule && belongs(&check.source))
+                .collect();
+            let tally = checks.iter().fold(Tally::default(), |mut tally, (_, check)| {
+                tally.add(check, report.is_known(check));
+                tally
+            });
             let class = if tally.failed > tally.known {
                 "failed"
             } else if tally.failed > 0 {
@@ -99,27 +121,42 @@ fn matrix(html: &mut String, report: &RunReport) {
             } else {
                 "none"
             };
-            let _ = write!(
-                html,
-                "<td class=\"{class}\">{}</td>",
-                if class == "none" && tally.skipped == 0 {
-                    "–".to_owned()
-                } else {
-                    format!("{} / {} / {}", tally.passed, tally.failed, tally.skipped)
+            let counts = if class == "none" && tally.skipped == 0 {
+                "–".to_owned()
+            } else {
+                format!("{} / {} / {}", tally.passed, tally.failed, tally.skipped)
+            };
+            // A cell with failures links to the first of them (a blocking one first).
+            let first = checks
+                .iter()
+                .find(|(_, check)| check.is_failed() && !report.is_known(check))
+                .or_else(|| checks.iter().find(|(_, check)| check.is_failed()))
+                .and_then(|(index, _)| anchors.get(index));
+            match first {
+                Some(anchor) => {
+                    let _ = write!(html, "<td class=\"{class}\"><a href=\"#{anchor}\">{counts}</a></td>");
                 }
-            );
+                None => {
+                    let _ = write!(html, "<td class=\"{class}\">{counts}</td>");
+                }
+            }
         }
         html.push_str("</tr>\n");
     }
-    html.push_str("</tbody></table>\n<p class=\"legend\">passed / failed / skipped</p>\n");
+    html.push_str(
+        "</tbody></table>\n<p class=\"legend\">passed / failed / skipped; a red cell links to its first failure</p>\n",
+    );
 }
 
-fn failures(html: &mut String, report: &RunReport) {
-    html.push_str("<h2>Failures</h2>\n<div id=\"failures\">\n");
-    let mut any = false;
-    for check in &report.checks {
+/// Every failure, expanded, before the matrix: what broke, the rule's text beside it,
+/// each request with its answer as numbered steps, what was expected, and a property
+/// failure's replay (collapsed: it is for copying).
+fn failures(html: &mut String, report: &RunReport, anchors: &BTreeMap<usize, String>) {
+    let count = anchors.len();
+    let _ = write!(html, "<h2 id=\"failures-heading\">Failures ({count})</h2>\n<div id=\"failures\">\n");
+    for (index, check) in report.checks.iter().enumerate() {
         let Outcome::Failed(failure) = &check.outcome else { continue };
-        any = true;
+        let Some(anchor) = anchors.get(&index) else { continue };
         let blocking = match (report.blocks(check.rule), &report.baseline) {
             (false, _) => " (warning)",
             (true, None) => "",
@@ -128,23 +165,47 @@ fn failures(html: &mut String, report: &RunReport) {
         };
         let _ = write!(
             html,
-            "<details class=\"failure\" data-rule=\"{rule}\"><summary>{rule}{blocking}: {source} — {name}</summary>\
-             <p class=\"message\">{message}</p>",
+            "<section class=\"failure\" id=\"{anchor}\" data-rule=\"{rule}\">\
+             <h3><a href=\"#rule-{rule}\">{rule}</a>{blocking}: {source} — {name}</h3>\
+             <p class=\"rule-text\"><strong>{rule}</strong> ({level}): {summary}</p>\
+             <pre class=\"message\">{message}</pre>",
             rule = check.rule.id(),
+            level = check.rule.level().as_str(),
+            summary = escape(check.rule.summary()),
             source = escape(&check.source.to_string()),
             name = escape(&check.name),
             message = escape(&failure.message)
         );
-        for (label, text) in
-            [("request", &failure.request), ("expected", &failure.expected), ("actual", &failure.actual)]
-        {
-            if let Some(text) = text {
-                let _ = write!(html, "<h3>{label}</h3><pre class=\"{label}\">{}</pre>", escape(text));
+        let exchanges = failure.exchanges();
+        if exchanges.is_empty() {
+            html.push_str("<p class=\"no-exchange\">No request of its own: the finding is the message above.</p>");
+        } else {
+            html.push_str("<ol class=\"steps\">");
+            for (number, exchange) in exchanges.iter().enumerate() {
+                let _ = write!(
+                    html,
+                    "<li class=\"step\"><h4>step {}</h4><h5>request</h5><pre class=\"request\">{}</pre>\
+                     <h5>answer</h5><pre class=\"answer\">{}</pre></li>",
+                    number + 1,
+                    escape(&exchange.request),
+                    escape(&exchange.answer)
+                );
             }
+            html.push_str("</ol>");
         }
-        html.push_str("</details>\n");
+        if let Some(expected) = &failure.expected {
+            let _ = write!(html, "<h4>expected</h4><pre class=\"expected\">{}</pre>", escape(expected));
+        }
+        if let Some(replay) = &failure.replay {
+            let _ = write!(
+                html,
+                "<details class=\"replay\"><summary>replay: the contract and curl commands</summary><pre>{}</pre></details>",
+                escape(replay)
+            );
+        }
+        html.push_str("</section>\n");
     }
-    if !any {
+    if count == 0 {
         html.push_str("<p>None.</p>\n");
     }
     html.push_str("</div>\n");
@@ -241,7 +302,9 @@ fn escape(text: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}\
 table{border-collapse:collapse;margin-bottom:1rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}\
 td.failed,span.failed{background:#fdd;color:#900}td.known{background:#ffe9c2;color:#7a4b00}td.passed,span.passed{background:#dfd;color:#060}td.none{color:#999}\
-details.failure{border:1px solid #e99;margin:.5rem 0;padding:.5rem}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}\
+section.failure{border:1px solid #e99;border-left:.4rem solid #c33;margin:.75rem 0;padding:.5rem 1rem}\
+section.failure:target{outline:3px solid #36c;background:#f3f7ff}td a{color:inherit}p.rule-text{background:#fff7e0;padding:.25rem .5rem}\
+ol.steps>li{margin-bottom:.5rem}h4,h5{margin:.4rem 0 .2rem}pre.answer{border-left:3px solid #999}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}\
 dl#run{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}.legend{color:#666;font-size:.9em}";
 
 #[cfg(test)]
@@ -252,7 +315,7 @@ mod tests {
 
     use super::*;
     use crate::contract::Case;
-    use crate::outcome::{Failure, ProfileMode};
+    use crate::outcome::{Exchange, Failure, ProfileMode};
 
     fn select<'a>(document: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
         let selector = Selector::parse(css).unwrap_or_else(|err| panic!("{css}: {err}"));
@@ -265,13 +328,29 @@ mod tests {
 
     #[test]
     fn the_report_parses_and_says_what_happened() {
-        let check =
-            |rule, source, outcome| Check { rule, source, name: "a <check>".to_owned(), case: Case::Positive, outcome };
+        let check = |rule, source, outcome| Check {
+            rule,
+            source,
+            name: "a <check>".to_owned(),
+            case: Case::Positive,
+            outcome,
+            duration: Duration::ZERO,
+        };
         let failure = Failure {
             message: "UPD-2: the body changes parameters.formats & more".to_owned(),
             request: Some("PUT /reports/1 {\"parameters\":{\"formats\":[\"html\"]}}".to_owned()),
             expected: Some("400".to_owned()),
             actual: Some("200".to_owned()),
+            ..Failure::default()
+        };
+        let property = Failure {
+            message: "UPD-7: the version did not grow\n3 of 16 generated sequences failed UPD-7".to_owned(),
+            steps: vec![
+                Exchange { request: "POST /reports\n\n{}".to_owned(), answer: "201 application/json".to_owned() },
+                Exchange { request: "PUT /reports/1\n\n{}".to_owned(), answer: "200 application/json".to_owned() },
+            ],
+            replay: Some("replayable contract (save under contracts/): {}".to_owned()),
+            ..Failure::default()
         };
         let report = RunReport {
             notes: vec!["a note".to_owned()],
@@ -289,7 +368,8 @@ mod tests {
             totals: Default::default(),
             checks: vec![
                 check(Rule::Upd2, Source::Contract("update-fixed-parameters".to_owned()), Outcome::Passed),
-                check(Rule::Upd2, Source::Property, Outcome::Failed(failure)),
+                check(Rule::Upd2, Source::Contract("update-fixed-parameters".to_owned()), Outcome::Failed(failure)),
+                check(Rule::Upd7, Source::Property, Outcome::Failed(property)),
                 check(Rule::Upd9, Source::Concurrency, Outcome::Passed),
                 check(Rule::Auth4, Source::Setup, Outcome::Skipped { reason: "no tenant".to_owned() }),
             ],
@@ -307,16 +387,39 @@ mod tests {
         assert_eq!(text(&select(&document, "#verdict")[0]), "failed");
         assert_eq!(text(&select(&document, "#seed")[0]), "42");
         assert_eq!(text(&select(&document, "#target")[0]), "http://127.0.0.1:1/api/2");
-        assert_eq!(text(&select(&document, "#totals")[0]), "2 passed, 1 failed, 1 skipped");
+        assert_eq!(text(&select(&document, "#totals")[0]), "2 passed, 2 failed, 1 skipped");
         let upd2: Vec<String> = select(&document, "#rule-UPD-2 td").iter().map(text).collect();
-        assert_eq!(upd2, ["documented", "1 / 0 / 0", "–", "0 / 1 / 0", "–"]);
+        assert_eq!(upd2, ["documented", Rule::Upd2.summary(), "1 / 1 / 0", "–", "–", "–"]);
         assert_eq!(select(&document, "#rule-UPD-9 td.passed").len(), 1);
         assert_eq!(select(&document, "#matrix tbody tr").len(), Rule::ALL.len());
-        let failures = select(&document, "details.failure");
-        assert_eq!(failures.len(), 1);
+        // Failures come first, expanded (no <details> around them), each a link target.
+        let failures = select(&document, "section.failure");
+        assert_eq!(failures.len(), 2);
+        let html = render(&report, &coverage);
+        assert!(html.find("id=\"failures\"") < html.find("id=\"matrix\""), "failures before the matrix");
+        assert!(select(&document, "details section.failure").is_empty());
         assert_eq!(failures[0].value().attr("data-rule"), Some("UPD-2"));
-        assert!(text(&select(&document, "details.failure pre.request")[0]).contains("\"formats\":[\"html\"]"));
-        assert!(text(&select(&document, "details.failure .message")[0]).ends_with("& more"));
+        let links: Vec<&str> =
+            select(&document, "#matrix td.failed a").iter().filter_map(|link| link.value().attr("href")).collect();
+        assert_eq!(links, ["#failure-1", "#failure-2"]);
+        for failure in &failures {
+            let id = failure.value().attr("id").unwrap_or_default();
+            assert!(links.contains(&format!("#{id}").as_str()), "{id} is linked");
+        }
+        assert_eq!(
+            text(&select(&document, "#failure-1 .rule-text")[0]),
+            format!("UPD-2 (documented): {}", Rule::Upd2.summary())
+        );
+        assert!(text(&select(&document, "#failure-1 pre.request")[0]).contains("\"formats\":[\"html\"]"));
+        assert_eq!(text(&select(&document, "#failure-1 pre.answer")[0]), "200");
+        assert!(text(&select(&document, "#failure-1 .message")[0]).ends_with("& more"));
+        // A property failure: its sequence as numbered steps, each request with its
+        // answer; the replay collapsed below them; the message keeps its lines.
+        let steps: Vec<String> = select(&document, "#failure-2 ol.steps > li pre.answer").iter().map(text).collect();
+        assert_eq!(steps, ["201 application/json", "200 application/json"]);
+        assert_eq!(select(&document, "#failure-2 ol.steps > li pre.request").len(), 2);
+        assert!(text(&select(&document, "#failure-2 details.replay pre")[0]).starts_with("replayable contract"));
+        assert!(text(&select(&document, "#failure-2 .message")[0]).contains("grow\n3 of 16"));
         assert_eq!(select(&document, "#coverage tbody tr").len(), 1);
         assert_eq!(text(&select(&document, "#classes tbody td")[0]), "1");
         assert_eq!(select(&document, "#unreached li").len(), 1);

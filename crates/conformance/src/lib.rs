@@ -471,7 +471,10 @@ async fn absorb(
         let started = Instant::now();
         let redact = |text: &str| session.redact(text);
         let mocked = mock::check_client(spec, &run.exchanges, &contract.contract.name, &redact).await;
-        checks.extend(mocked.into_iter().filter(|check| selection.keeps(check.rule, all_rules)));
+        let took = started.elapsed();
+        checks.extend(
+            mocked.into_iter().filter(|check| selection.keeps(check.rule, all_rules)).map(|check| check.took(took)),
+        );
         found.durations.insert(Source::Mock(contract.contract.name.clone()).to_string(), started.elapsed());
     }
     stream.add(&checks);
@@ -580,6 +583,7 @@ fn setup_checks(session: &session::Session, problems: &[(contract::Party, String
                     ..outcome::Failure::default()
                 }),
             },
+            duration: Duration::ZERO,
         });
     }
     checks

@@ -45,6 +45,11 @@ pub struct Check {
     pub case: Case,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// How long the check took: from its first request to its verdict (JUnit's `time`).
+    /// A check that stands for many (the passed rules of the property tests) took its
+    /// phase's time.
+    #[serde(skip)]
+    pub duration: Duration,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +70,65 @@ pub struct Failure {
     pub expected: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
+    /// The requests that led to the failure with their answers, in the order sent: the
+    /// minimal sequence of a property failure, the overlapping PUTs of UPD-9, the answer
+    /// that broke an implicit check. Empty where `request` and `actual` say it all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Exchange>,
+    /// A property failure as a replayable contract and curl commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
+}
+
+/// One request with the answer it got, both already redacted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    /// The method and path, then the body sent, if any.
+    pub request: String,
+    /// The status and content type, then the body (cut), or why there was none.
+    pub answer: String,
+}
+
+impl Failure {
+    /// Every request of the failure with its answer: its steps, else its one request
+    /// with the answer it got.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        if !self.steps.is_empty() {
+            return self.steps.clone();
+        }
+        match &self.request {
+            Some(request) => vec![Exchange {
+                request: request.clone(),
+                answer: self.actual.clone().unwrap_or_else(|| "no answer".to_owned()),
+            }],
+            None => Vec::new(),
+        }
+    }
+
+    /// The failure's texts for JUnit and the summary: request, expected, actual, then the
+    /// numbered steps and the replay.
+    fn sections(&self) -> Vec<(String, String)> {
+        let mut sections = Vec::new();
+        for (label, text) in [("request", &self.request), ("expected", &self.expected), ("actual", &self.actual)] {
+            if let Some(text) = text {
+                sections.push((label.to_owned(), text.clone()));
+            }
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            sections.push((
+                format!("step {}", index + 1),
+                format!(
+                    "{}
+→ {}",
+                    step.request, step.answer
+                ),
+            ));
+        }
+        if let Some(replay) = &self.replay {
+            sections.push(("replay".to_owned(), replay.clone()));
+        }
+        sections
+    }
 }
 
 /// Which rule levels fail the run.
@@ -92,11 +156,29 @@ impl Check {
             name: name.to_owned(),
             case: Case::Positive,
             outcome: Outcome::Skipped { reason: "the caller's tenant is unknown (AUTH-4)".to_owned() },
+            duration: Duration::ZERO,
         }
     }
 
     pub fn is_failed(&self) -> bool {
         matches!(self.outcome, Outcome::Failed(_))
+    }
+
+    /// The check, having taken `duration`.
+    pub fn took(self, duration: Duration) -> Check {
+        Check { duration, ..self }
+    }
+
+    /// What JUnit's `source` property says: the contract file, or the kind of check.
+    pub fn source_property(&self) -> String {
+        match &self.source {
+            Source::Contract(name) => format!("contracts/{name}.json"),
+            Source::Property => "property tests".to_owned(),
+            Source::Concurrency => "concurrency (UPD-9)".to_owned(),
+            Source::Mock(name) => format!("mock mode: contracts/{name}.json"),
+            Source::Setup => "setup".to_owned(),
+            Source::Proxy(side) => format!("proxy ({side} side)"),
+        }
     }
 }
 
@@ -510,12 +592,8 @@ impl RunReport {
             let _ = writeln!(out, "\n{} {level}: {} — {}", check.rule, check.source, check.name);
             let _ = writeln!(out, "  rule: {}", check.rule.summary());
             let _ = writeln!(out, "  {}", failure.message.replace('\n', "\n  "));
-            for (label, text) in
-                [("request", &failure.request), ("expected", &failure.expected), ("actual", &failure.actual)]
-            {
-                if let Some(text) = text {
-                    let _ = writeln!(out, "  {label}:\n    {}", text.replace('\n', "\n    "));
-                }
+            for (label, text) in failure.sections() {
+                let _ = writeln!(out, "  {label}:\n    {}", text.replace('\n', "\n    "));
             }
         }
         let mut skipped: BTreeMap<(Rule, &str), usize> = BTreeMap::new();
@@ -601,7 +679,9 @@ impl RunReport {
     }
 
     /// JUnit XML: one test case per check, named with its rule ID, names unique and the
-    /// same from run to run (ids replaced by `{id}`, repeats numbered). A warning (a
+    /// same from run to run (ids replaced by `{id}`, repeats numbered), with the check's
+    /// `time` and the properties `rule`, `seed` and `source` (the contract file, property
+    /// tests, concurrency (UPD-9), ...). A warning (a
     /// profile rule under `--profile documented`) is no failure: it passes, with the
     /// finding as a property and in its system-out. A known failure (`--baseline`) is
     /// skipped, "known failure" in its message and a `known-failure` property; a failure
@@ -622,12 +702,8 @@ impl RunReport {
         for check in &self.checks {
             let details = |failure: &Failure| {
                 let mut description = String::new();
-                for (label, text) in
-                    [("request", &failure.request), ("expected", &failure.expected), ("actual", &failure.actual)]
-                {
-                    if let Some(text) = text {
-                        description.push_str(&format!("{label}:\n{text}\n"));
-                    }
+                for (label, text) in failure.sections() {
+                    description.push_str(&format!("{label}:\n{text}\n"));
                 }
                 description
             };
@@ -668,6 +744,10 @@ impl RunReport {
             let name = if *seen == 1 { base } else { format!("{base} (#{seen})") };
             let mut case = TestCase::new(name, status);
             case.set_classname(format!("reportcheck.{}", check.rule.id()));
+            case.set_time(check.duration);
+            case.properties.push(Property::new("rule", check.rule.id()));
+            case.properties.push(Property::new("seed", self.seed.to_string()));
+            case.properties.push(Property::new("source", check.source_property()));
             if let Some(warning) = warning {
                 case.properties.push(Property::new("warning", check.rule.id()));
                 case.set_system_out(warning);

@@ -179,7 +179,9 @@ pub async fn run_contract(
     let mut observed = Vec::new();
     let context = matcher::Context { today: Some(session.today) };
     let mut vars = session.vars();
-    let mut implicit: BTreeMap<Rule, (usize, Vec<String>)> = BTreeMap::new();
+    // Per implicit rule: the answers judged, the problems, the first answer that broke it.
+    let mut implicit: BTreeMap<Rule, (usize, Vec<String>, Option<crate::outcome::Exchange>)> = BTreeMap::new();
+    let contract_started = Instant::now();
     let mut created: Vec<(Party, Value)> = Vec::new();
     let mut blocked: Option<String> = None;
     // The first failed check of the contract, and what failed after it.
@@ -211,6 +213,7 @@ pub async fn run_contract(
                 continue;
             }
         };
+        let step_started = Instant::now();
         let deadline = step.poll.map(|poll| {
             let timeout = Duration::from_millis(poll.timeout_ms);
             Instant::now() + selection.max_poll.map_or(timeout, |cap| cap.min(timeout))
@@ -254,8 +257,10 @@ pub async fn run_contract(
                         outcome: Outcome::Failed(Failure {
                             message: format!("no answer to {what}"),
                             request: Some(sent.text.clone()),
+                            actual: Some(format!("no answer: {what}")),
                             ..Failure::default()
                         }),
+                        duration: step_started.elapsed(),
                     });
                 }
                 blocked = Some(format!("an earlier step ({}) got no answer", step.name));
@@ -278,7 +283,13 @@ pub async fn run_contract(
             match result {
                 Err(problem) => entry.1.push(format!("{}: {}", step.name, session.redact(&problem))),
                 Ok(()) if leaked => entry.1.push(format!("{}: the error body echoes a token or secret", step.name)),
-                Ok(()) => {}
+                Ok(()) => continue,
+            }
+            if entry.2.is_none() {
+                entry.2 = Some(crate::outcome::Exchange {
+                    request: format!("{} ({})", sent.text, step.name),
+                    answer: show_response(session, &response, json.as_ref()),
+                });
             }
         }
         for (expectation, Evaluated { result, observations }) in results {
@@ -310,7 +321,8 @@ pub async fn run_contract(
                         source: source.clone(),
                         name: step.name.clone(),
                         case: expectation.case(),
-                        outcome: result.map_or_else(Outcome::Failed, |()| Outcome::Passed),
+                        outcome: result.map_or_else(|failure| Outcome::Failed(*failure), |()| Outcome::Passed),
+                        duration: step_started.elapsed(),
                     });
                 }
             }
@@ -356,7 +368,7 @@ pub async fn run_contract(
         })
     });
     futures_util::future::join_all(removals).await.into_iter().collect::<Result<Vec<()>, Error>>()?;
-    for (rule, (count, problems)) in implicit {
+    for (rule, (count, problems, first)) in implicit {
         if !keep(rule) || count == 0 {
             continue;
         }
@@ -365,6 +377,7 @@ pub async fn run_contract(
         } else {
             Outcome::Failed(Failure {
                 message: format!("{} of {count} answers break it:\n{}", problems.len(), problems.join("\n")),
+                steps: first.into_iter().collect(),
                 ..Failure::default()
             })
         };
@@ -374,6 +387,7 @@ pub async fn run_contract(
             name: format!("every answer ({count})"),
             case: Case::Positive,
             outcome,
+            duration: contract_started.elapsed(),
         });
     }
     Ok(ContractRun { checks, exchanges, observed })
@@ -386,6 +400,7 @@ fn skipped(source: &Source, step: &Step, expectation: &Expectation, reason: &str
         name: step.name.clone(),
         case: expectation.case(),
         outcome: Outcome::Skipped { reason: reason.to_owned() },
+        duration: Duration::ZERO,
     }
 }
 
@@ -482,7 +497,8 @@ fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> 
 /// One expectation against an answer: whether it holds, and the free values that
 /// depart from what was observed when recorded (where, what).
 struct Evaluated {
-    result: Result<(), Failure>,
+    /// A failure is boxed: it is large, and most expectations pass.
+    result: Result<(), Box<Failure>>,
     observations: Vec<(String, matcher::Observation)>,
 }
 
@@ -523,7 +539,7 @@ fn evaluate_into(
     sent: &Sent,
     context: matcher::Context,
     observations: &mut Vec<(String, matcher::Observation)>,
-) -> Result<(), Failure> {
+) -> Result<(), Box<Failure>> {
     let render = |value: &Value| template::render(value, vars).map_err(|template::Undefined(name)| name);
     let mut problems = Vec::new();
     let mut matched = |expected: &Value, actual: Option<&Value>, at: &dyn Fn(&str) -> String| {
@@ -604,25 +620,58 @@ fn evaluate_into(
     if problems.is_empty() {
         return Ok(());
     }
-    Err(Failure {
+    Err(Box::new(Failure {
         message: problems.join("\n"),
         request: Some(sent.text.clone()),
         expected: Some(expected_parts.join("\n")),
         actual: Some(show_response(session, response, json)),
-    })
+        ..Failure::default()
+    }))
 }
 
-fn show_response(session: &Session, response: &RawResponse, json: Option<&Value>) -> String {
-    let body = match json {
-        Some(json) => session.redact_json(json).to_string(),
-        None => session.redact(&String::from_utf8_lossy(&response.body)),
+/// A request the harness built itself with the answer it got, as the outputs show it:
+/// the method, the URL, the headers it set and the body (cut), redacted; never the
+/// `Authorization` value (a forged token is made from the real one). `note` says what
+/// else the reader needs (which forged token, that the PUTs went at once).
+pub(crate) fn show_exchange(
+    session: &Session,
+    request: &RawRequest,
+    answer: Result<&RawResponse, &str>,
+    note: Option<&str>,
+) -> crate::outcome::Exchange {
+    let mut text = format!("{} {}{}", request.method, session.base_url, request.path);
+    for (name, value) in &request.headers {
+        text.push_str(&format!("\n{name}: {}", value.to_str().unwrap_or("?")));
+    }
+    if let Some(note) = note {
+        text.push_str(&format!("\n({note})"));
+    }
+    if let Some(body) = request.body.as_deref() {
+        text.push_str(&format!("\n\n{}", truncate(&String::from_utf8_lossy(body), 2000)));
+    }
+    let answer = match answer {
+        Ok(response) => show_response(session, response, serde_json::from_slice(&response.body).ok().as_ref()),
+        Err(what) => format!("no answer: {what}"),
     };
-    format!(
-        "{} {}\n{}",
-        response.status.as_u16(),
-        response.content_type().unwrap_or("(no content type)"),
-        truncate(&body, 2000)
-    )
+    crate::outcome::Exchange { request: session.redact(&text), answer }
+}
+
+/// An answer as the outputs show it: status, content type, the redacted body (cut).
+/// A body that is no JSON is read only as far as it is shown (and a little further, so a
+/// secret across the cut is still redacted): a download of megabytes costs what its first
+/// 2000 characters do.
+pub(crate) fn show_response(session: &Session, response: &RawResponse, json: Option<&Value>) -> String {
+    const SHOWN: usize = 2000;
+    const READ: usize = SHOWN * 4 + 1024;
+    let body = match json {
+        Some(json) => truncate(&session.redact_json(json).to_string(), SHOWN),
+        None if response.body.len() > READ => {
+            let head = session.redact(&String::from_utf8_lossy(&response.body[..READ]));
+            format!("{}… ({} bytes)", head.chars().take(SHOWN).collect::<String>(), response.body.len())
+        }
+        None => truncate(&session.redact(&String::from_utf8_lossy(&response.body)), SHOWN),
+    };
+    format!("{} {}\n{body}", response.status.as_u16(), response.content_type().unwrap_or("(no content type)"))
 }
 
 fn truncate(text: &str, limit: usize) -> String {

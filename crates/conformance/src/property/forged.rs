@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::sweep::Swept;
 use super::world::Finding;
 use crate::error::Error;
+use crate::runner::show_exchange;
 use crate::session::{RECIPIENT, Session};
 
 /// The forged bearer tokens, each with what it is.
@@ -137,9 +138,17 @@ pub async fn check(session: &Session, tenant: Id) -> Result<Swept, Error> {
     let deletes = vec![RawRequest::new(Method::DELETE, format!("/reports/{id}?version={}", report.version))];
     answers.extend(send_all(forged_as(deletes).collect()).await);
     for (what, request, answer) in answers {
+        let note = format!("with {what}");
         let status = match answer {
-            Ok(answer) => answer.status.as_u16(),
+            Ok(answer) => {
+                if answer.status != 401 {
+                    let exchange = show_exchange(session, &request, Ok(&answer), Some(&note));
+                    swept.exchanges.push((Rule::Auth3, exchange));
+                }
+                answer.status.as_u16()
+            }
             Err(Error::Unanswered(lost)) => {
+                swept.exchanges.push((Rule::Auth3, show_exchange(session, &request, Err(&lost), Some(&note))));
                 swept.findings.push(Finding { rule: Rule::Auth3, message: format!("AUTH-3: no answer to {lost}") });
                 continue;
             }
@@ -156,14 +165,17 @@ pub async fn check(session: &Session, tenant: Id) -> Result<Swept, Error> {
         }
     }
     // Nothing changed: the report is there, as it was.
-    let after = session.send(&session.a, &RawRequest::new(Method::GET, format!("/reports/{id}"))).await;
-    let after = match after {
-        Ok(after) => serde_json::from_slice::<Report>(&after.body).ok(),
-        Err(Error::Unanswered(_)) => Some(report.clone()),
+    let read = RawRequest::new(Method::GET, format!("/reports/{id}"));
+    let (after, shown) = match session.send(&session.a, &read).await {
+        Ok(after) => {
+            (serde_json::from_slice::<Report>(&after.body).ok(), show_exchange(session, &read, Ok(&after), None))
+        }
+        Err(Error::Unanswered(lost)) => (Some(report.clone()), show_exchange(session, &read, Err(&lost), None)),
         Err(err) => return Err(err),
     };
     // "Unchanged" as the model's claims have it: what no rule claims may differ.
     if after.as_ref().is_none_or(|after| !Prediction::read(&report).discrepancies(after).is_empty()) {
+        swept.exchanges.push((Rule::Auth3, shown));
         swept.findings.push(Finding {
             rule: Rule::Auth3,
             message: "AUTH-3: after requests with forged tokens the report is gone or changed".to_owned(),

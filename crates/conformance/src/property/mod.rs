@@ -17,6 +17,7 @@ mod sweep;
 mod world;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
@@ -32,7 +33,7 @@ pub(crate) use self::world::Sent;
 use self::world::{Finding, World};
 use crate::contract::Case;
 use crate::error::Error;
-use crate::outcome::{Check, Failure, Outcome, Source};
+use crate::outcome::{Check, Exchange, Failure, Outcome, Source};
 use crate::session::{RECIPIENT, Session};
 
 /// How the property tests run.
@@ -53,6 +54,8 @@ struct Executed {
     sent: Vec<Sent>,
     exercised: BTreeSet<(Rule, Case)>,
     reached: BTreeMap<Class, u32>,
+    /// From its first request to its cleanup.
+    took: Duration,
 }
 
 /// What the property tests found: their checks, and the classes of the map their
@@ -76,6 +79,7 @@ impl Checked {
 /// the sequence ends at the first finding of that rule (what follows cannot change it).
 async fn execute(session: &Session, tenant: Id, ops: &[Op], until: Option<Rule>) -> Result<Executed, Error> {
     crate::pace::chain(async {
+        let started = Instant::now();
         let mut world = World::new(session, tenant, recipients());
         let mut outcome = Ok(());
         for op in ops {
@@ -90,7 +94,13 @@ async fn execute(session: &Session, tenant: Id, ops: &[Op], until: Option<Rule>)
         if !matches!(outcome, Err(Error::Unanswered(_))) {
             outcome?;
         }
-        Ok(Executed { findings: world.findings, sent: world.sent, exercised: world.exercised, reached: world.reached })
+        Ok(Executed {
+            findings: world.findings,
+            sent: world.sent,
+            exercised: world.exercised,
+            reached: world.reached,
+            took: started.elapsed(),
+        })
     })
     .await
 }
@@ -105,6 +115,8 @@ fn recipients() -> [Id; 2] {
 struct Failed {
     counterexample: Counterexample,
     sequences: usize,
+    /// The first failing sequence and its shrinking.
+    took: Duration,
 }
 
 /// Runs `plan.cases` generated sequences from `plan.seed`, up to `plan.in_flight` at once:
@@ -118,6 +130,7 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
         return Ok(Checked { checks, ..Checked::default() });
     };
     let today = session.today;
+    let started = Instant::now();
     let ground = ground(session, tenant);
     let chains = reach::plan(&ground);
     let reached = futures_util::stream::iter(chains.iter().map(|ops| execute(session, tenant, ops, None)))
@@ -180,12 +193,14 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
                             let rule = finding.rule;
                             let first = (finding.clone(), executed.sent.clone());
                             let sequence = &generated[index];
+                            let found_in = executed.took;
                             shrinking.push(async move {
+                                let shrinking = Instant::now();
                                 let shrunk = shrink::shrink(
                                     session, tenant, strategy, sequence, rule, first, plan.shrink_budget,
                                 )
                                 .await;
-                                (rule, shrunk)
+                                (rule, shrunk.map(|shrunk| (shrunk, found_in + shrinking.elapsed())))
                             });
                         }
                     }
@@ -203,8 +218,8 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
         }
         let failed: BTreeMap<Rule, Failed> = counterexamples
             .into_iter()
-            .map(|(rule, counterexample)| {
-                (rule, Failed { counterexample, sequences: failing.get(&rule).copied().unwrap_or_default() })
+            .map(|(rule, (counterexample, took))| {
+                (rule, Failed { counterexample, sequences: failing.get(&rule).copied().unwrap_or_default(), took })
             })
             .collect();
         Ok((exercised, reached, failed))
@@ -214,15 +229,19 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
     let (judged, reach, downloads, malformed, forged, shapes) = futures_util::join!(
         judged,
         reached,
-        crate::pace::chain(sweep::downloads(session, tenant)),
-        crate::pace::chain(sweep::malformed(session, tenant)),
-        crate::pace::chain(forged::check(session, tenant)),
-        crate::pace::chain(shapes::check(session, tenant))
+        timed(crate::pace::chain(sweep::downloads(session, tenant))),
+        timed(crate::pace::chain(sweep::malformed(session, tenant))),
+        timed(crate::pace::chain(forged::check(session, tenant))),
+        timed(crate::pace::chain(shapes::check(session, tenant)))
     );
-    let swept = [downloads?, malformed?, forged?, shapes?];
+    let took = started.elapsed();
+    let mut swept = Vec::new();
+    for (result, took) in [downloads, malformed, forged, shapes] {
+        swept.push((result?, took));
+    }
     let (exercised, reached, failed) = judged?;
     let mut checked = Checked {
-        checks: checks(session, plan, today, exercised, failed),
+        checks: checks(session, plan, today, exercised, failed, took),
         reached,
         reachable: reach::reachable(&ground),
     };
@@ -230,9 +249,17 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
     for executed in &reach {
         checked.count(&executed.reached);
     }
-    checked.checks.extend(chain_checks(session, plan, "chains built from the class map", &reach));
-    checked.checks.extend(swept.iter().flat_map(swept_checks));
+    checked.checks.extend(chain_checks(session, plan, "chains built from the class map", &reach, took));
+    checked.checks.extend(swept.iter().flat_map(|(swept, took)| swept_checks(swept, *took)));
     Ok(checked)
+}
+
+/// `future`'s output and how long it took. The future is boxed: the sweeps beside the
+/// sequences are large state machines, and a debug build's test thread has a small stack.
+async fn timed<T>(future: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let output = Box::pin(future).await;
+    (output, started.elapsed())
 }
 
 /// The chains whose verdict depends on nobody else writing in the tenant, sent one after
@@ -240,13 +267,16 @@ pub async fn check(session: &Session, plan: Plan) -> Result<Checked, Error> {
 pub async fn quiet(session: &Session, plan: Plan) -> Result<Checked, Error> {
     let Some(tenant) = session.a.tenant else { return Ok(Checked::default()) };
     let chains = reach::quiet(&ground(session, tenant));
+    let started = Instant::now();
     let executed: Vec<Executed> =
         futures_util::future::join_all(chains.iter().map(|ops| execute(session, tenant, ops, None)))
             .await
             .into_iter()
             .collect::<Result<_, _>>()?;
-    let mut checked =
-        Checked { checks: chain_checks(session, plan, "chains sent alone", &executed), ..Checked::default() };
+    let mut checked = Checked {
+        checks: chain_checks(session, plan, "chains sent alone", &executed, started.elapsed()),
+        ..Checked::default()
+    };
     for executed in &executed {
         checked.count(&executed.reached);
     }
@@ -266,7 +296,7 @@ fn ground(session: &Session, tenant: Id) -> reach::Ground {
 /// The checks of fixed chains: one passed check per rule and case they exercised, one
 /// failed check per rule they found broken, with the first chain that broke it as a
 /// replayable contract and every finding of that rule listed.
-fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed]) -> Vec<Check> {
+fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed], took: Duration) -> Vec<Check> {
     let mut failed: BTreeMap<Rule, (Vec<&str>, &Executed)> = BTreeMap::new();
     let mut exercised = BTreeSet::new();
     let mut messages: Vec<String> = Vec::with_capacity(executed.len());
@@ -286,7 +316,7 @@ fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed]
             failed.entry(first.rule).or_insert_with(|| (Vec::new(), chain)).0.push(message);
         }
     }
-    let mut checks = passed(exercised, |rule| failed.contains_key(&rule), &format!("{} {what}", executed.len()));
+    let mut checks = passed(exercised, |rule| failed.contains_key(&rule), &format!("{} {what}", executed.len()), took);
     for (rule, (messages, chain)) in failed {
         let mut message = messages[0].to_owned();
         if messages.len() > 1 {
@@ -302,17 +332,21 @@ fn chain_checks(session: &Session, plan: Plan, what: &str, executed: &[Executed]
             case: Case::Positive,
             outcome: Outcome::Failed(Failure {
                 message,
-                request: Some(replay::render(session, &chain.sent, plan.seed, session.today)),
-                expected: None,
-                actual: None,
+                steps: replay::steps(session, &chain.sent),
+                replay: Some(replay::render(session, &chain.sent, plan.seed, session.today)),
+                ..Failure::default()
             }),
+            duration: chain.took,
         });
     }
     checks
 }
 
+/// How many of a sweep's failing requests a failure shows (its message lists every finding).
+const SWEPT_STEPS: usize = 8;
+
 /// One check per rule a sweep exercised: failed with every finding, or passed.
-fn swept_checks(swept: &sweep::Swept) -> Vec<Check> {
+fn swept_checks(swept: &sweep::Swept, took: Duration) -> Vec<Check> {
     let mut by_rule: BTreeMap<Rule, (Vec<&'static str>, Vec<&str>)> = BTreeMap::new();
     for (rule, what) in &swept.exercised {
         by_rule.entry(*rule).or_default().0.push(what);
@@ -334,8 +368,17 @@ fn swept_checks(swept: &sweep::Swept) -> Vec<Check> {
             outcome: if problems.is_empty() {
                 Outcome::Passed
             } else {
-                Outcome::Failed(Failure { message: problems.join("\n"), ..Failure::default() })
+                // The first requests behind the findings, each with its answer.
+                let steps: Vec<Exchange> = swept
+                    .exchanges
+                    .iter()
+                    .filter(|(of, _)| *of == rule)
+                    .map(|(_, exchange)| exchange.clone())
+                    .take(SWEPT_STEPS)
+                    .collect();
+                Outcome::Failed(Failure { message: problems.join("\n"), steps, ..Failure::default() })
             },
+            duration: took,
         })
         .collect()
 }
@@ -348,7 +391,7 @@ fn runner(seed: u64, cases: u32) -> TestRunner {
 }
 
 /// One passed check per rule and case `what` exercised, but for the rules it failed.
-fn passed(exercised: BTreeSet<(Rule, Case)>, failed: impl Fn(Rule) -> bool, what: &str) -> Vec<Check> {
+fn passed(exercised: BTreeSet<(Rule, Case)>, failed: impl Fn(Rule) -> bool, what: &str, took: Duration) -> Vec<Check> {
     exercised
         .into_iter()
         .filter(|(rule, _)| !failed(*rule))
@@ -358,6 +401,7 @@ fn passed(exercised: BTreeSet<(Rule, Case)>, failed: impl Fn(Rule) -> bool, what
             name: format!("{what} ({case:?} cases)"),
             case,
             outcome: Outcome::Passed,
+            duration: took,
         })
         .collect()
 }
@@ -368,10 +412,12 @@ fn checks(
     today: Date,
     exercised: BTreeSet<(Rule, Case)>,
     failed: BTreeMap<Rule, Failed>,
+    took: Duration,
 ) -> Vec<Check> {
     let Plan { cases, seed, .. } = plan;
-    let mut checks = passed(exercised, |rule| failed.contains_key(&rule), &format!("{cases} generated sequences"));
-    for (rule, Failed { counterexample, sequences }) in failed {
+    let mut checks =
+        passed(exercised, |rule| failed.contains_key(&rule), &format!("{cases} generated sequences"), took);
+    for (rule, Failed { counterexample, sequences, took }) in failed {
         let Counterexample { length, finding, sent, minimal, candidates, rounds, reproduced } = counterexample;
         let shrunk = if minimal {
             "minimal after shrinking".to_owned()
@@ -393,10 +439,11 @@ fn checks(
             case: Case::Positive,
             outcome: Outcome::Failed(Failure {
                 message,
-                request: Some(replay::render(session, &sent, seed, today)),
-                expected: None,
-                actual: None,
+                steps: replay::steps(session, &sent),
+                replay: Some(replay::render(session, &sent, seed, today)),
+                ..Failure::default()
             }),
+            duration: took,
         });
     }
     checks

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::world::Sent;
 use crate::contract::{AuthMode, Contract, Expectation, RequestSpec, Step};
+use crate::outcome::Exchange;
 use crate::session::Session;
 use crate::template::Vars;
 
@@ -20,8 +21,7 @@ use crate::template::Vars;
 /// the sequence's state followed the server there, and a step after it would hold a
 /// conformant server to what the departing one did.
 pub fn contract(name: String, description: String, sent: &[Sent], vars: &Vars) -> Contract {
-    let departed = sent.iter().position(|sent| !sent.decision.admits_status(sent.status));
-    let sent = &sent[..departed.map_or(sent.len(), |at| at + 1)];
+    let sent = until_departure(sent);
     let mut known = Known::default();
     let steps: Vec<Step> = sent.iter().enumerate().map(|(index, sent)| step(index, sent, vars, &mut known)).collect();
     let second = sent.iter().any(|sent| sent.party == crate::contract::Party::B);
@@ -33,6 +33,38 @@ pub fn contract(name: String, description: String, sent: &[Sent], vars: &Vars) -
         recorded: None,
         steps,
     }
+}
+
+/// `sent` up to and with the first answer whose status its decision does not admit.
+fn until_departure(sent: &[Sent]) -> &[Sent] {
+    let departed = sent.iter().position(|sent| !sent.decision.admits_status(sent.status));
+    &sent[..departed.map_or(sent.len(), |at| at + 1)]
+}
+
+/// The requests of `sent` the contract replays, each with the answer it got (redacted):
+/// the failure's numbered steps.
+pub fn steps(session: &Session, sent: &[Sent]) -> Vec<Exchange> {
+    until_departure(sent)
+        .iter()
+        .map(|step| {
+            let mut request = format!("{} {}{}", step.method, session.base_url, step.path);
+            if step.party == crate::contract::Party::B {
+                request.push_str("\n(as the second client)");
+            }
+            if let Some(body) = &step.body {
+                request.push_str(&format!("\n\n{}", session.redact_json(body)));
+            }
+            let answer = match &step.answer {
+                Some(response) => crate::runner::show_response(
+                    session,
+                    response,
+                    serde_json::from_slice(&response.body).ok().as_ref(),
+                ),
+                None => step.status.to_string(),
+            };
+            Exchange { request: session.redact(&request), answer }
+        })
+        .collect()
 }
 
 pub fn render(session: &Session, sent: &[Sent], seed: u64, today: Date) -> String {

@@ -13,6 +13,7 @@ use super::sweep::Swept;
 use super::world::Finding;
 use crate::error::Error;
 use crate::known::OwnReport;
+use crate::runner::show_exchange;
 use crate::session::{RECIPIENT, Session};
 
 /// A structural confusion of one node.
@@ -131,7 +132,9 @@ pub async fn check(session: &Session, tenant: Id) -> Result<Swept, Error> {
             Ok(answer) => answer,
             Err(Error::Unanswered(lost)) => {
                 let rule = admissible.reference().rule();
-                return Ok((Some(Finding { rule, message: format!("{rule}: no answer to {lost}") }), None, false));
+                let finding = Finding { rule, message: format!("{rule}: no answer to {lost}") };
+                let exchange = show_exchange(session, &request, Err(&lost), None);
+                return Ok((Some((finding, exchange)), None, false));
             }
             Err(err) => return Err(err),
         };
@@ -139,14 +142,15 @@ pub async fn check(session: &Session, tenant: Id) -> Result<Swept, Error> {
         let decision = admissible.follow(status);
         let finding = (!decision.admits_status(status)).then(|| {
             let rule = decision.rule();
-            Finding {
+            let finding = Finding {
                 rule,
                 message: format!(
                     "{rule}: {method} {path} with {what} {} answered {status}; expected {}",
                     shape.name(),
                     admissible.admitted_statuses()
                 ),
-            }
+            };
+            (finding, show_exchange(session, &request, Ok(&answer), None))
         });
         let created = (*method == Method::POST && answer.status.is_success())
             .then(|| serde_json::from_slice::<Value>(&answer.body).ok())
@@ -159,20 +163,26 @@ pub async fn check(session: &Session, tenant: Id) -> Result<Swept, Error> {
     let mut changed_by_rule = false;
     for judged in judged {
         let (finding, report, changes) = judged?;
-        swept.findings.extend(finding);
+        if let Some((finding, exchange)) = finding {
+            swept.exchanges.push((finding.rule, exchange));
+            swept.findings.push(finding);
+        }
         created.extend(report);
         changed_by_rule |= changes;
     }
     if let Some(target) = target.as_ref().filter(|_| !changed_by_rule) {
         // A refused update changes nothing.
-        let after =
-            match session.send(&session.a, &RawRequest::new(Method::GET, format!("/reports/{}", target.id))).await {
-                Ok(after) => serde_json::from_slice::<Report>(&after.body).ok(),
-                Err(Error::Unanswered(_)) => Some(target.clone()),
-                Err(err) => return Err(err),
-            };
+        let read = RawRequest::new(Method::GET, format!("/reports/{}", target.id));
+        let (after, shown) = match session.send(&session.a, &read).await {
+            Ok(after) => {
+                (serde_json::from_slice::<Report>(&after.body).ok(), show_exchange(session, &read, Ok(&after), None))
+            }
+            Err(Error::Unanswered(lost)) => (Some(target.clone()), show_exchange(session, &read, Err(&lost), None)),
+            Err(err) => return Err(err),
+        };
         // "Unchanged" as the model's claims have it: what no rule claims may differ.
         if after.as_ref().is_some_and(|after| !Prediction::read(target).discrepancies(after).is_empty()) {
+            swept.exchanges.push((Rule::Upd5, shown));
             swept.findings.push(Finding {
                 rule: Rule::Upd5,
                 message: "UPD-5: after updates with confused bodies, all refused, the report changed".to_owned(),

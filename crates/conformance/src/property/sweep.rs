@@ -18,6 +18,8 @@ use super::world::Finding;
 use crate::checks;
 use crate::error::Error;
 use crate::known::OwnReport;
+use crate::outcome::Exchange;
+use crate::runner::show_exchange;
 use crate::session::Session;
 
 /// How long the sweep waits for stored reports to reach `saved` before it downloads
@@ -35,6 +37,8 @@ const CODINGS: &[&str] = &["identity", "gzip", "gzip, deflate, br"];
 pub struct Swept {
     pub findings: Vec<Finding>,
     pub exercised: Vec<(Rule, &'static str)>,
+    /// The requests behind the findings, each with its answer, under the finding's rule.
+    pub exchanges: Vec<(Rule, Exchange)>,
 }
 
 async fn create(session: &Session, body: &Value) -> Result<Option<Report>, Error> {
@@ -72,11 +76,12 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
     };
     swept.exercised.push((Rule::Sto2, "every format reaches saved"));
     let deadline = Instant::now() + SAVE_BUDGET;
-    let list = loop {
-        let stored = RawRequest::new(Method::GET, format!("/reports/{id}/stored"));
+    let stored = RawRequest::new(Method::GET, format!("/reports/{id}/stored"));
+    let (list, shown) = loop {
         let response = match session.send(&session.a, &stored).await {
             Ok(response) => response,
             Err(Error::Unanswered(what)) => {
+                swept.exchanges.push((Rule::Sto2, show_exchange(session, &stored, Err(&what), None)));
                 swept.findings.push(Finding { rule: Rule::Sto2, message: format!("STO-2: no answer to {what}") });
                 return Ok(());
             }
@@ -87,19 +92,22 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
             !list.items.is_empty() && list.items.iter().all(|item| item.status != StoredStatus::InProgress)
         });
         if done || Instant::now() >= deadline {
-            break list;
+            break (list, show_exchange(session, &stored, Ok(&response), None));
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     };
     let Some(list) = list else {
+        swept.exchanges.push((Rule::Sto1, shown));
         swept.findings.push(Finding { rule: Rule::Sto1, message: "the stored list is not {\"items\": [...]}".into() });
         return Ok(());
     };
     let listed: Vec<Format> = list.items.iter().map(|item| item.report_format).collect();
     if let Some(violation) = StoredExpectation::OnePerFormat(formats.clone()).violation(&listed) {
+        swept.exchanges.push((violation.rule, shown.clone()));
         swept.findings.push(Finding { rule: violation.rule, message: violation.message });
     }
     for item in list.items.iter().filter(|item| item.status == StoredStatus::Failed) {
+        swept.exchanges.push((Rule::Sto2, shown.clone()));
         swept.findings.push(Finding {
             rule: Rule::Sto2,
             message: format!("STO-2: the {} stored report failed", item.report_format),
@@ -127,13 +135,14 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
                     Err(Error::Stopped(reason)) => return Err(Error::Stopped(reason)),
                     // One download without an answer is that download's finding, not the run's end.
                     Err(err) => {
-                        return Ok(Some(Finding {
+                        let finding = Finding {
                             rule: Rule::Sto3,
                             message: session.redact(&format!(
                                 "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): no answer: {err}",
                                 item.report_format
                             )),
-                        }));
+                        };
+                        return Ok(Some((finding, show_exchange(session, &request, Err(&err.to_string()), None))));
                     }
                 };
                 let encoding =
@@ -147,17 +156,23 @@ async fn downloads_of(session: &Session, tenant: Id, report: &Report, swept: &mu
                         .and_then(|plain| checks::file_format(checks::file_format_of(item.report_format), &plain))
                         .err(),
                 };
-                Ok::<_, Error>(problem.map(|problem| Finding {
-                    rule: Rule::Sto3,
-                    message: session.redact(&format!(
-                        "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): {problem}",
-                        item.report_format
-                    )),
+                Ok::<_, Error>(problem.map(|problem| {
+                    let finding = Finding {
+                        rule: Rule::Sto3,
+                        message: session.redact(&format!(
+                            "STO-3: GET {path} with Accept-Encoding {coding:?} ({}): {problem}",
+                            item.report_format
+                        )),
+                    };
+                    (finding, show_exchange(session, &request, Ok(&response), None))
                 }))
             }
         });
-    for finding in futures_util::future::join_all(downloads).await {
-        swept.findings.extend(finding?);
+    for found in futures_util::future::join_all(downloads).await {
+        if let Some((finding, exchange)) = found? {
+            swept.exchanges.push((finding.rule, exchange));
+            swept.findings.push(finding);
+        }
     }
     Ok(())
 }
@@ -188,14 +203,18 @@ pub async fn malformed(session: &Session, tenant: Id) -> Result<Swept, Error> {
                 Ok(response) => response,
                 Err(Error::Unanswered(what)) => {
                     let message = format!("ERR-3: {name} ({} bytes): no answer to {what}", body.len());
-                    return Ok((Some(Finding { rule: Rule::Err3, message }), None));
+                    let exchange = show_exchange(session, &request, Err(&what), Some(name));
+                    return Ok((Some((Finding { rule: Rule::Err3, message }, exchange)), None));
                 }
                 Err(err) => return Err(err),
             };
             let status = response.status.as_u16();
-            let finding = (status >= 500).then(|| Finding {
-                rule: Rule::Err3,
-                message: format!("ERR-3: {method} {path} with {name} ({} bytes) answered {status}", body.len()),
+            let finding = (status >= 500).then(|| {
+                let finding = Finding {
+                    rule: Rule::Err3,
+                    message: format!("ERR-3: {method} {path} with {name} ({} bytes) answered {status}", body.len()),
+                };
+                (finding, show_exchange(session, &request, Ok(&response), Some(name)))
             });
             let created = (*method == Method::POST && response.status.is_success())
                 .then(|| serde_json::from_slice::<Value>(&response.body).ok())
@@ -205,7 +224,10 @@ pub async fn malformed(session: &Session, tenant: Id) -> Result<Swept, Error> {
     let mut created = Vec::new();
     for sent in futures_util::future::join_all(sends).await {
         let (finding, report) = sent?;
-        swept.findings.extend(finding);
+        if let Some((finding, exchange)) = finding {
+            swept.exchanges.push((finding.rule, exchange));
+            swept.findings.push(finding);
+        }
         created.extend(report);
     }
     created.extend(target.as_ref().map(|report| json!({"id": report.id})));

@@ -40,6 +40,9 @@ pub struct Sent {
     pub decision: Decision,
     /// The label of the report this request created (for captures).
     pub creates: Option<String>,
+    /// The answer as it came (its body shared, not copied), shown redacted only when the
+    /// sequence fails (a failure's numbered steps).
+    pub answer: Option<reportcheck_client::RawResponse>,
 }
 
 /// What a sequence knows and found.
@@ -191,7 +194,17 @@ impl<'s> World<'s> {
         self.judge(&admissible, &decision, status, answer.as_ref());
         let path = request.path.clone();
         let template = self.template(&path);
-        let sent = Sent { party, method: request.method, path, template, body, status, decision, creates: None };
+        let sent = Sent {
+            party,
+            method: request.method,
+            path,
+            template,
+            body,
+            status,
+            decision,
+            creates: None,
+            answer: Some(response),
+        };
         let decision = sent.decision.clone();
         self.sent.push(sent);
         Ok((status, answer, decision))

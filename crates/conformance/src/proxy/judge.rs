@@ -909,6 +909,7 @@ fn record(
         status: exchanged.status,
         decision: decision.clone(),
         creates,
+        answer: None,
     });
 }
 

@@ -153,6 +153,7 @@ impl Proxy {
                 name: format!("traffic judged on the {} side", side.name()),
                 case: *case,
                 outcome: Outcome::Passed,
+                duration: Duration::ZERO,
             })
             .collect();
         checks.extend(judged.findings.iter().map(|finding| Check {
@@ -166,9 +167,10 @@ impl Proxy {
                     None => finding.message.clone(),
                 },
                 request: Some(finding.request.clone()),
-                expected: None,
                 actual: Some(finding.answer.clone()),
+                ..Failure::default()
             }),
+            duration: Duration::ZERO,
         }));
         let mut report = RunReport {
             notes: Vec::new(),

@@ -4,6 +4,7 @@
 
 mod bad_contracts;
 mod baseline;
+mod browser;
 mod drift;
 mod gateway;
 mod mutation;

@@ -8,14 +8,22 @@ use reportcheck_server::{Config, Fault, Fixture};
 
 use crate::support::*;
 
-/// A server that echoes bearer tokens into its errors: the summary, JUnit and JSON still
-/// show no token and no client secret, mock-mode checks included.
+/// A server that echoes bearer tokens into its errors: the summary, JUnit, JSON and HTML
+/// still show no token and no client secret, mock-mode checks and the answers shown as a
+/// failure's steps included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_any_output() {
     let report =
         run(RunOptions { mock: true, ..options(Config { faults: [Fault::EchoToken].into(), ..config() }) }).await;
     assert!(report.checks.iter().any(|check| check.is_failed() && check.rule == reportcheck_model::Rule::Sec2));
-    let outputs = [report.summary(), report.junit(), serde_json::to_string(&report).expect("json")];
+    let html = reportcheck_conformance::html::render(&report, &Default::default());
+    let outputs = [report.summary(), report.junit(), serde_json::to_string(&report).expect("json"), html];
+    // The echoed token's answer is among the failures' steps, redacted.
+    let echoed = report.checks.iter().any(|check| match &check.outcome {
+        Outcome::Failed(failure) => check.rule == reportcheck_model::Rule::Sec2 && !failure.exchanges().is_empty(),
+        _ => false,
+    });
+    assert!(echoed, "the SEC-2 failure shows the answer that echoed");
     for output in &outputs {
         for secret in [Fixture::CLIENT_A_SECRET, Fixture::CLIENT_B_SECRET] {
             assert!(!output.contains(secret), "a client secret in the output");
@@ -37,6 +45,23 @@ async fn junit_has_one_case_per_check_named_by_rule() {
     for check in &report.checks {
         assert!(junit.contains(&format!("name=\"{} ", check.rule.id())), "{junit}");
     }
+    // Each case: its time, and its rule, the seed and where it came from as properties.
+    let cases: Vec<&str> =
+        junit.split("<testcase ").skip(1).map(|case| case.split("</testcase>").next().unwrap_or(case)).collect();
+    assert_eq!(cases.len(), report.checks.len());
+    let sources: Vec<String> = report.checks.iter().map(|check| check.source_property()).collect();
+    for case in &cases {
+        let rule = case.split("classname=\"reportcheck.").nth(1).and_then(|rest| rest.split('"').next());
+        let rule = rule.unwrap_or_else(|| panic!("no classname: {case}"));
+        assert!(case.contains(" time=\""), "no time: {case}");
+        assert!(case.contains(&format!("<property name=\"rule\" value=\"{rule}\"/>")), "{case}");
+        assert!(case.contains(&format!("<property name=\"seed\" value=\"{}\"/>", report.seed)), "{case}");
+        let source = case.split("<property name=\"source\" value=\"").nth(1).and_then(|rest| rest.split('"').next());
+        assert!(source.is_some_and(|source| sources.iter().any(|known| known == source)), "{case}");
+    }
+    assert!(report.checks.iter().any(|check| check.duration > Duration::ZERO), "the checks are timed");
+    assert!(junit.contains("value=\"contracts/delete-report.json\""), "a contract file as the source: {junit}");
+    assert!(junit.contains("value=\"property tests\""), "{junit}");
 }
 
 /// The JSON result is what `spec/result.schema.json` documents, for a passing run and for
@@ -148,7 +173,8 @@ async fn bearer_tokens_instead_of_secrets() {
         .collect();
     assert!(!skipped.is_empty() && skipped.iter().all(|reason| reason.contains("bearer token only")), "{skipped:?}");
     assert!(report.checks.iter().filter(|check| matches!(check.outcome, Outcome::Passed)).count() > 300);
-    let outputs = [report.summary(), report.junit(), serde_json::to_string(&report).expect("json")];
+    let html = reportcheck_conformance::html::render(&report, &Default::default());
+    let outputs = [report.summary(), report.junit(), serde_json::to_string(&report).expect("json"), html];
     assert!(outputs.iter().all(|text| !text.contains(&a) && !text.contains(&b)), "a token leaked");
 }
 
@@ -200,11 +226,20 @@ async fn a_property_failure_replays_as_a_contract() {
         .unwrap_or_else(|| panic!("the property tests catch no-version-bump:\n{}", report.summary()));
     assert!(failure.message.contains("--seed 7"), "{}", failure.message);
     assert!(failure.message.contains("rounds sent side by side"), "{}", failure.message);
-    let replay = failure.request.expect("the replay");
+    let replay = failure.replay.clone().expect("the replay");
     assert!(replay.contains("curl -sS"), "{replay}");
     let start = replay.find('{').expect("a contract");
     let end = replay.find("\n\ncurl commands").expect("then curl");
     std::fs::write(empty.join("minimal.json"), &replay[start..end]).expect("write");
+    // The same sequence as numbered steps, each request with the answer it got: one per
+    // step of the contract, the last the departure's.
+    let contract: serde_json::Value = serde_json::from_str(&replay[start..end]).expect("the contract is JSON");
+    assert_eq!(failure.steps.len(), contract["steps"].as_array().map_or(0, Vec::len), "{:#?}", failure.steps);
+    for (step, sent) in failure.steps.iter().zip(contract["steps"].as_array().into_iter().flatten()) {
+        let method = sent["request"]["method"].as_str().unwrap_or_default();
+        assert!(step.request.starts_with(method), "{step:?}");
+        assert!(step.answer.get(..3).is_some_and(|status| status.parse::<u16>().is_ok()), "{step:?}");
+    }
 
     let replayed = run(RunOptions { contracts: empty.clone().into(), cases: 0, ..options(faulty) }).await;
     assert!(

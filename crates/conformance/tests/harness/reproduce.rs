@@ -29,7 +29,7 @@ fn replays(report: &RunReport, rule: Rule) -> Vec<(String, String)> {
         .filter(|check| check.rule == rule && check.source == Source::Property)
         .filter_map(|check| match &check.outcome {
             Outcome::Failed(failure) => {
-                let text = failure.request.as_deref()?;
+                let text = failure.replay.as_deref()?;
                 let start = text.find('{')?;
                 let end = text.find("\n\ncurl commands")?;
                 Some((check.name.clone(), text[start..end].to_owned()))
