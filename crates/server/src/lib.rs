@@ -29,7 +29,7 @@ pub use fault::{Fault, FaultClass, Faults, UnknownFault, Variations};
 pub use fixture::{ClientCredentials, Fixture, FixtureFile, Tenant};
 pub use http::router;
 pub use mutant::{Change, Mutant, MutationLog};
-pub use request_log::RequestLog;
+pub use request_log::{LoggedLines, RequestLog};
 pub use store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

@@ -48,6 +48,13 @@ impl RequestLog {
         Ok(RequestLog::new(path.display().to_string(), std::fs::File::create(path)?))
     }
 
+    /// A log kept in memory, for tests that embed the server: the handle reads the lines
+    /// written so far.
+    pub fn in_memory() -> (RequestLog, LoggedLines) {
+        let lines = LoggedLines::default();
+        (RequestLog::new("memory", lines.clone()), lines)
+    }
+
     fn write(&self, line: &Line<'_>) {
         let mut sink = self.sink.lock();
         if let Some(writer) = sink.writer.as_mut() {
@@ -61,6 +68,33 @@ impl RequestLog {
                 sink.writer = None;
             }
         }
+    }
+}
+
+/// What an in-memory [`RequestLog`] holds ([`RequestLog::in_memory`]).
+#[derive(Debug, Clone, Default)]
+pub struct LoggedLines(Arc<Mutex<Vec<u8>>>);
+
+impl LoggedLines {
+    /// The log's text so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock()).into_owned()
+    }
+
+    /// Each line so far, parsed (a line that is not JSON reads `null`).
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.text().lines().map(|line| serde_json::from_str(line).unwrap_or_default()).collect()
+    }
+}
+
+impl Write for LoggedLines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -3,50 +3,28 @@
 //! doing anything twice, and it refreshes tokens that expire. On tokio's paused clock, so
 //! `Retry-After` and token lifetimes pass without waiting.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reportcheck_client::{Client, ClientOptions, Credentials, RetryPolicy};
 use reportcheck_model::{Kind, ReportPost, ReportPut};
-use reportcheck_server::{Chaos, Config, Fixture, RequestLog, RunningServer};
+use reportcheck_server::{Chaos, Config, Fixture, LoggedLines, RequestLog, RunningServer};
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Memory(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Memory {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// The verdict of each logged request.
+fn verdicts(log: &LoggedLines) -> Vec<String> {
+    log.lines().iter().map(|line| line["verdict"].as_str().expect("verdict").to_owned()).collect()
 }
 
-impl Memory {
-    fn verdicts(&self) -> Vec<String> {
-        let text = String::from_utf8(self.0.lock().expect("log lock").clone()).expect("UTF-8");
-        text.lines()
-            .map(|line| {
-                let line: serde_json::Value = serde_json::from_str(line).expect("JSON line");
-                line["verdict"].as_str().expect("verdict").to_owned()
-            })
-            .collect()
-    }
-}
-
-async fn server(config: Config) -> (RunningServer, Memory) {
-    let memory = Memory::default();
+async fn server(config: Config) -> (RunningServer, LoggedLines) {
+    let (log, lines) = RequestLog::in_memory();
     let config = Config {
-        log: Some(Arc::new(RequestLog::new("memory", memory.clone()))),
+        log: Some(Arc::new(log)),
         // No keep-alive connection closes while the paused clock jumps over retries.
         header_read_timeout: Duration::from_secs(24 * 60 * 60),
         ..config
     };
-    (reportcheck_server::spawn(config).await.expect("server"), memory)
+    (reportcheck_server::spawn(config).await.expect("server"), lines)
 }
 
 /// The client's default retries, without timers of its own (the paused clock would jump
@@ -92,7 +70,7 @@ async fn retries_get_every_operation_through_chaos_and_nothing_happens_twice() {
         client.delete_report(created[1].id, created[1].version).await.expect("delete");
         assert!(!client.list_reports(me.tenant_id).await.expect("list").contains(&created[1].id));
 
-        let verdicts = log.verdicts();
+        let verdicts = verdicts(&log);
         let busy = verdicts.iter().filter(|verdict| verdict.starts_with("chaos ")).count();
         assert!(busy >= 3, "seed {seed}: only {busy} busy answers: {verdicts:#?}");
         let others: Vec<&String> =
@@ -118,7 +96,7 @@ async fn tokens_that_expire_are_refreshed() {
     tokio::time::advance(lifetime + Duration::from_secs(1)).await;
     late.list_reports(me.tenant_id).await.expect("list after expiry");
     assert_eq!(late.token_fetches(), 2);
-    let verdicts = log.verdicts();
+    let verdicts = verdicts(&log);
     assert!(verdicts.iter().all(|verdict| verdict.starts_with("ok ")), "{verdicts:#?}");
     assert_eq!(verdicts.iter().filter(|verdict| *verdict == "ok AUTH-1").count(), 4);
 }

@@ -3,44 +3,18 @@
 //! lifetime (`Config.token_lifetime`) and faults as a client sees them. Time is tokio's
 //! paused clock wherever a delay or an expiry is involved; nothing sleeps on the wall clock.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use reportcheck_server::{CHAOS_RETRY_AFTER, Chaos, Config, Fault, Fixture, RequestLog, RunningServer};
+use reportcheck_server::{CHAOS_RETRY_AFTER, Chaos, Config, Fault, Fixture, LoggedLines, RequestLog, RunningServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{self, RECIPIENT, Reply};
 
-/// A log kept in memory.
-#[derive(Clone, Default)]
-struct Memory(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Memory {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Memory {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().expect("log lock").clone()).expect("UTF-8")
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        self.text().lines().map(|line| serde_json::from_str(line).expect("every line is JSON")).collect()
-    }
-}
-
-fn logged(config: Config) -> (Config, Memory) {
-    let memory = Memory::default();
-    (Config { log: Some(Arc::new(RequestLog::new("memory", memory.clone()))), ..config }, memory)
+fn logged(config: Config) -> (Config, LoggedLines) {
+    let (log, lines) = RequestLog::in_memory();
+    (Config { log: Some(Arc::new(log)), ..config }, lines)
 }
 
 /// How a case authenticates.
@@ -183,7 +157,7 @@ fn reference_cases() -> Vec<Case> {
 }
 
 /// Sends each case and compares the line the log wrote for it; returns the log.
-async fn run_cases(config: Config, cases: Vec<Case>) -> (Memory, String, Vec<String>) {
+async fn run_cases(config: Config, cases: Vec<Case>) -> (LoggedLines, String, Vec<String>) {
     let (config, memory) = logged(config);
     let server = reportcheck_server::spawn(config).await.expect("server");
     let (token, _) = login(&server).await;
