@@ -180,13 +180,14 @@ fn failures(html: &mut String, report: &RunReport, anchors: &BTreeMap<usize, Str
         if exchanges.is_empty() {
             html.push_str("<p class=\"no-exchange\">No request of its own: the finding is the message above.</p>");
         } else {
-            html.push_str("<ol class=\"steps\">");
-            for (number, exchange) in exchanges.iter().enumerate() {
+            // One exchange is the request and its answer; several are numbered steps.
+            let single = exchanges.len() == 1;
+            html.push_str(if single { "<ol class=\"steps single\">" } else { "<ol class=\"steps\">" });
+            for exchange in &exchanges {
                 let _ = write!(
                     html,
-                    "<li class=\"step\"><h4>step {}</h4><h5>request</h5><pre class=\"request\">{}</pre>\
+                    "<li class=\"step\"><h5>request</h5><pre class=\"request\">{}</pre>\
                      <h5>answer</h5><pre class=\"answer\">{}</pre></li>",
-                    number + 1,
                     escape(&exchange.request),
                     escape(&exchange.answer)
                 );
@@ -304,7 +305,7 @@ table{border-collapse:collapse;margin-bottom:1rem}th,td{border:1px solid #ccc;pa
 td.failed,span.failed{background:#fdd;color:#900}td.known{background:#ffe9c2;color:#7a4b00}td.passed,span.passed{background:#dfd;color:#060}td.none{color:#999}\
 section.failure{border:1px solid #e99;border-left:.4rem solid #c33;margin:.75rem 0;padding:.5rem 1rem}\
 section.failure:target{outline:3px solid #36c;background:#f3f7ff}td a{color:inherit}p.rule-text{background:#fff7e0;padding:.25rem .5rem}\
-ol.steps>li{margin-bottom:.5rem}h4,h5{margin:.4rem 0 .2rem}pre.answer{border-left:3px solid #999}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}\
+ol.steps>li{margin-bottom:.5rem}ol.steps.single{list-style:none;padding-left:0}h4,h5{margin:.4rem 0 .2rem}pre.answer{border-left:3px solid #999}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}\
 dl#run{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}.legend{color:#666;font-size:.9em}";
 
 #[cfg(test)]
