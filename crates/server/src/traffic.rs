@@ -70,7 +70,9 @@ pub struct Latency {
 
 /// A latency that is neither `MS` nor `MIN-MAX` milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a delay in milliseconds: `MS` (250) or `MIN-MAX` (100-400, MIN at most MAX)")]
+#[error(
+    "`{0}` is not a delay in milliseconds: `MS` (250) or `MIN-MAX` (100-400, MIN at most MAX), at most 600000 (ten minutes)"
+)]
 pub struct InvalidLatency(pub String);
 
 impl FromStr for Latency {
